@@ -1,0 +1,51 @@
+import hashlib
+
+from django.db import models
+
+from annotator.models.projects import Project
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and lone CR become LF; nothing else about the text is changed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class DocumentQuerySet(models.QuerySet):
+    def for_project(self, project) -> "DocumentQuerySet":
+        return self.filter(project=project)
+
+    def without_text(self) -> "DocumentQuerySet":
+        # Lists never need the (possibly long) text.
+        return self.defer("text")
+
+
+class Document(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=500, blank=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    published = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # Import order: the project's default coding order.
+    position = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["project", "position"])]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(text=""), name="document_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id or f"Document {self.pk}"

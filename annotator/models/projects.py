@@ -1,0 +1,53 @@
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    ADJUDICATOR = "adjudicator", "Adjudicator"
+    CODER = "coder", "Coder"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_user(self, user) -> "ProjectQuerySet":
+        """Projects the user is a member of, in any role. Start every lookup here."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user).distinct()
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # Whether spans of one coder may overlap or nest (the default codebook says no).
+    allow_overlap = models.BooleanField(default=False)
+    # Bumped by every codebook change; annotations remember the version they were made under.
+    codebook_version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def roles_of(self, user) -> set[str]:
+        return set(self.memberships.filter(user=user).values_list("role", flat=True))
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user", "role"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} in {self.project}"
