@@ -1,0 +1,364 @@
+"""The coding screen: one article, the coder's own spans, their attributes and links.
+
+Every view: fetch through `access`, call one service, render the page or a fragment of it.
+Fragments are partials of templates/annotator/coding/screen.html.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotator import access, services
+from annotator.codebook import Codebook, get_codebook
+from annotator.models import Annotation, Relation
+from annotator.text import RenderSpan, chunks, chunks_touching, render_chunk, render_text
+
+TEMPLATE = "annotator/coding/screen.html"
+
+
+def _render_spans(codebook: Codebook, rows) -> list[RenderSpan]:
+    names = {label.id: label.name for label in codebook.labels}
+    return [
+        RenderSpan(id=pk, label_id=label_id, label_name=names.get(label_id, "?"), start=start, end=end)
+        for pk, label_id, start, end in rows
+    ]
+
+
+def _own_spans(document, coder):
+    return Annotation.objects.for_document(document).by_coder(coder).alive()
+
+
+def _chunk_html(document, coder, codebook: Codebook, start: int, end: int) -> list:
+    """The re-rendered chunks touching [start, end), as out-of-band swaps. Only spans near
+    those chunks are read, so the cost does not grow with the spans elsewhere."""
+    touched = chunks_touching(chunks(document.text), start, end)
+    lo, hi = touched[0].start, touched[-1].end
+    rows = _own_spans(document, coder).touching(lo, hi).values_list("id", "label_id", "start", "end")
+    spans = _render_spans(codebook, rows)
+    return [render_chunk(document.text, chunk, spans, oob=True) for chunk in touched]
+
+
+def _span_groups(codebook: Codebook, spans: list[Annotation]) -> list[dict]:
+    by_label: dict[int, list[Annotation]] = {label.id: [] for label in codebook.labels}
+    for span in spans:
+        by_label.setdefault(span.label_id, []).append(span)
+    return [
+        {"label": label, "spans": by_label.get(label.id, [])}
+        for label in codebook.labels
+        if label.enabled or by_label.get(label.id)
+    ]
+
+
+def _relation_rows(codebook: Codebook, relations, spans_by_id: dict[int, Annotation]) -> list[dict]:
+    rows = []
+    for relation in relations:
+        source, target = spans_by_id.get(relation.source_id), spans_by_id.get(relation.target_id)
+        rtype = codebook.relation_type_by_id(relation.type_id)
+        if source and target and rtype:
+            rows.append({"relation": relation, "type": rtype, "source": source, "target": target})
+    return rows
+
+
+def _panel_context(document, coder, codebook: Codebook, span: Annotation | None, **extra) -> dict:
+    context = {"document": document, "codebook": codebook, "span": span, **extra}
+    if span is None:
+        return context
+    label = codebook.label_by_id(span.label_id)
+    relation_list = list(
+        Relation.objects.alive()
+        .filter(document=document, coder=coder)
+        .filter(Q(source=span) | Q(target=span))
+        .select_related("source", "target")
+    )
+    values = extra.get("submitted") or span.attributes
+    context.update(
+        label=label,
+        fields=[
+            {"spec": spec, "value": values.get(spec.name), "id": f"attr-{spec.name}"}
+            for spec in (label.attributes if label else ())
+        ],
+        outgoing=[
+            {"relation": r, "type": codebook.relation_type_by_id(r.type_id), "other": r.target}
+            for r in relation_list
+            if r.source_id == span.pk
+        ],
+        incoming=[
+            {"relation": r, "type": codebook.relation_type_by_id(r.type_id), "other": r.source}
+            for r in relation_list
+            if r.target_id == span.pk
+        ],
+        link_types=[
+            {"type": rt, "to_name": getattr(codebook.label_by_id(rt.to_label_id), "name", "?")}
+            for rt in codebook.relation_types_from(span.label_id)
+        ],
+    )
+    return context
+
+
+def _client_config(document, codebook: Codebook) -> dict:
+    """What coding.js needs, delivered through json_script (never inline script)."""
+    return {
+        "documentId": document.pk,
+        "urls": {
+            "createSpan": reverse("span-create", args=[document.pk]),
+            "createRelation": reverse("relation-create", args=[document.pk]),
+            "undo": reverse("undo", args=[document.pk]),
+            "spanPanel": reverse("span-panel", args=[0]),
+            "spanDelete": reverse("span-delete", args=[0]),
+        },
+        "labels": [
+            {"id": label.id, "name": label.name, "hotkey": label.hotkey}
+            for label in codebook.enabled_labels
+        ],
+        "relationTypes": [
+            {
+                "id": rt.id,
+                "name": rt.name,
+                "hotkey": rt.hotkey,
+                "from": rt.from_label_id,
+                "to": rt.to_label_id,
+            }
+            for rt in codebook.relation_types
+        ],
+    }
+
+
+@login_required
+@require_GET
+def coding_screen(request, document_id: int):
+    document = access.get_document_for_coder(request.user, document_id)
+    codebook = get_codebook(document.project)
+    spans = list(_own_spans(document, request.user).only("id", "label_id", "start", "end", "text"))
+    spans_by_id = {span.pk: span for span in spans}
+    relations = Relation.objects.for_document(document).by_coder(request.user).alive().only(
+        "id", "type_id", "source_id", "target_id"
+    )
+    selected = None
+    if selected_id := request.GET.get("span"):
+        selected = next((s for s in spans if str(s.pk) == selected_id), None)
+        if selected is not None:
+            selected = access.get_annotation_for_coder(request.user, selected.pk)
+    context = {
+        "project": document.project,
+        "document": document,
+        "codebook": codebook,
+        "article": render_text(document.text, _render_spans(codebook, [(s.pk, s.label_id, s.start, s.end) for s in spans])),
+        "groups": _span_groups(codebook, spans),
+        "relations": _relation_rows(codebook, relations, spans_by_id),
+        "span_total": len(spans),
+        "client_config": _client_config(document, codebook),
+        **_panel_context(document, request.user, codebook, selected),
+    }
+    return render(request, TEMPLATE, context)
+
+
+def _form_attributes(request) -> dict:
+    """Attributes from a form: `attr-NAME` fields (several values for a multi-valued one)."""
+    attributes: dict = {}
+    for key in request.POST:
+        if key.startswith("attr-"):
+            values = request.POST.getlist(key)
+            attributes[key[5:]] = values if key.endswith("[]") else values[-1]
+    return {k.removesuffix("[]"): v for k, v in attributes.items()}
+
+
+def _error_text(error: ValidationError) -> list[str]:
+    if hasattr(error, "message_dict"):
+        return [f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages]
+    return list(error.messages)
+
+
+def _fragment(request, block: str, context: dict, status: int = 200) -> HttpResponse:
+    return render(request, f"{TEMPLATE}#{block}", context, status=status)
+
+
+@login_required
+@require_POST
+def span_create_view(request, document_id: int):
+    document = access.get_document_for_coder(request.user, document_id)
+    codebook = get_codebook(document.project)
+    attributes = request.POST.get("attributes")
+    try:
+        span, created = services.span_create(
+            document=document,
+            coder=request.user,
+            label=request.POST.get("label"),
+            start=request.POST.get("start"),
+            end=request.POST.get("end"),
+            text=request.POST.get("text"),
+            attributes=json.loads(attributes) if attributes else None,
+            client_id=request.POST.get("client_id") or None,
+        )
+    except ValidationError as error:
+        return _fragment(request, "error", {"errors": _error_text(error), "action": "Span not created"}, status=422)
+    except json.JSONDecodeError:
+        return _fragment(request, "error", {"errors": ["attributes: not valid JSON"], "action": "Span not created"}, status=422)
+    span = access.get_annotation_for_coder(request.user, span.pk)
+    context = _panel_context(document, request.user, codebook, span, saved_at=timezone.now(), created=created)
+    context["chunks"] = _chunk_html(document, request.user, codebook, span.start, span.end)
+    context["label_count"] = _own_spans(document, request.user).filter(label_id=span.label_id).count()
+    response = _fragment(request, "created", context, status=201 if created else 200)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def span_panel(request, span_id: int):
+    span = access.get_annotation_for_coder(request.user, span_id)
+    document = span.document
+    if request.method == "GET" and not request.htmx:
+        return redirect(f"{reverse('coding', args=[document.pk])}?span={span.pk}")
+    codebook = get_codebook(document.project)
+    if request.method == "GET":
+        return _fragment(request, "panel", _panel_context(document, request.user, codebook, span))
+    old_label_id = span.label_id
+    submitted = _form_attributes(request)
+    try:
+        services.span_update(
+            annotation=span,
+            coder=request.user,
+            version=request.POST.get("version"),
+            label=request.POST.get("label") or None,
+            attributes=submitted,
+        )
+    except services.ConflictError as conflict:
+        fresh = Annotation.objects.filter(pk=span.pk, deleted_at__isnull=True).first()
+        context = _panel_context(document, request.user, codebook, fresh and access.get_annotation_for_coder(request.user, span.pk), conflict=str(conflict))
+        return _fragment(request, "panel", context, status=409)
+    except ValidationError as error:
+        context = _panel_context(document, request.user, codebook, span, errors=_error_text(error), submitted=submitted)
+        return _fragment(request, "panel", context, status=422)
+    context = _panel_context(document, request.user, codebook, span, saved_at=timezone.now())
+    if span.label_id != old_label_id:
+        context["chunks"] = _chunk_html(document, request.user, codebook, span.start, span.end)
+        context["relabelled"] = True
+    return _fragment(request, "panel-saved", context)
+
+
+@login_required
+@require_POST
+def span_delete_view(request, span_id: int):
+    span = access.get_annotation_for_coder(request.user, span_id)
+    document = span.document
+    codebook = get_codebook(document.project)
+    try:
+        services.span_delete(annotation=span, coder=request.user, version=request.POST.get("version"))
+    except services.ConflictError as conflict:
+        return _fragment(request, "error", {"errors": [str(conflict)], "action": "Span not deleted"}, status=409)
+    except ValidationError as error:
+        return _fragment(request, "error", {"errors": _error_text(error), "action": "Span not deleted"}, status=422)
+    context = {
+        "document": document,
+        "codebook": codebook,
+        "deleted": span,
+        "chunks": _chunk_html(document, request.user, codebook, span.start, span.end),
+        "label_count": _own_spans(document, request.user).filter(label_id=span.label_id).count(),
+        "relation_ids": list(
+            Relation.objects.filter(document=document, coder=request.user, deleted_at__isnull=False)
+            .filter(source=span)
+            .values_list("id", flat=True)
+        )
+        + list(
+            Relation.objects.filter(document=document, coder=request.user, deleted_at__isnull=False)
+            .filter(target=span)
+            .values_list("id", flat=True)
+        ),
+    }
+    return _fragment(request, "deleted", context)
+
+
+@login_required
+@require_POST
+def relation_create_view(request, document_id: int):
+    document = access.get_document_for_coder(request.user, document_id)
+    codebook = get_codebook(document.project)
+    try:
+        relation, _ = services.relation_create(
+            document=document,
+            coder=request.user,
+            type=request.POST.get("type"),
+            source_id=request.POST.get("source"),
+            target_id=request.POST.get("target"),
+            client_id=request.POST.get("client_id") or None,
+        )
+    except ValidationError as error:
+        return _fragment(request, "error", {"errors": _error_text(error), "action": "Link not created"}, status=422)
+    source = access.get_annotation_for_coder(request.user, relation.source_id)
+    return _sidebar_refresh(request, document, codebook, source, saved_at=timezone.now())
+
+
+@login_required
+@require_POST
+def relation_delete_view(request, relation_id: int):
+    relation = access.get_relation_for_coder(request.user, relation_id)
+    document = relation.document
+    codebook = get_codebook(document.project)
+    services.relation_delete(relation=relation, coder=request.user)
+    source = Annotation.objects.alive().filter(pk=relation.source_id).first()
+    if source is not None:
+        source = access.get_annotation_for_coder(request.user, source.pk)
+    return _sidebar_refresh(request, document, codebook, source, saved_at=timezone.now())
+
+
+def _sidebar_refresh(request, document, codebook, span, **extra) -> HttpResponse:
+    """Panel plus the whole side list and links: for rarer actions (links, undo)."""
+    spans = list(_own_spans(document, request.user).only("id", "label_id", "start", "end", "text"))
+    relations = Relation.objects.for_document(document).by_coder(request.user).alive()
+    context = _panel_context(document, request.user, codebook, span, **extra)
+    context.update(
+        groups=_span_groups(codebook, spans),
+        relations=_relation_rows(codebook, relations, {s.pk: s for s in spans}),
+        span_total=len(spans),
+        refresh_sidebar=True,
+    )
+    return _fragment(request, "refresh", context)
+
+
+@login_required
+@require_POST
+def undo_view(request, document_id: int):
+    document = access.get_document_for_coder(request.user, document_id)
+    codebook = get_codebook(document.project)
+    try:
+        event = services.undo_last(document=document, coder=request.user)
+    except ValidationError as error:
+        return _fragment(request, "error", {"errors": _error_text(error), "action": "Undo"}, status=422)
+    span = None
+    if event.object_type == "annotation":
+        span_id = event.object_id
+    else:
+        span_id = Relation.objects.filter(pk=event.object_id).values_list("source_id", flat=True).first()
+    span = Annotation.objects.alive().filter(pk=span_id, coder=request.user).first()
+    if span is not None:
+        span = access.get_annotation_for_coder(request.user, span.pk)
+    context_extra = {"undone": event.action}
+    affected = Annotation.objects.filter(pk=span_id).values_list("start", "end").first()
+    response = _sidebar_refresh(request, document, codebook, span, **context_extra)
+    if affected:
+        chunk_html = "".join(_chunk_html(document, request.user, codebook, *affected))
+        response.content += chunk_html.encode()
+    return response
+
+
+@login_required
+@require_GET
+def codebook_css(request, project_id: int):
+    """Label colours as CSS classes, so the page needs no inline styles (CSP)."""
+    project = access.get_project_for_user(request.user, project_id)
+    codebook = get_codebook(project)
+    rules = []
+    for label in codebook.labels:
+        rules.append(f".l{label.id}{{--c:{label.colour}}}")
+        rules.append(f".o{label.id}{{--o:{label.colour}}}")
+    response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
