@@ -50,7 +50,8 @@ _PARAGRAPH_END = re.compile(r"\n+")
 
 def chunks(text: str, target: int = CHUNK_TARGET) -> list[Chunk]:
     """Cut text into consecutive chunks ending after newline runs, or at a space once a chunk
-    grows past `target` characters. The chunks cover the text exactly."""
+    grows past `target` characters (anywhere, if no space comes before 2 * target). The chunks
+    cover the text exactly."""
     bounds: list[int] = []
     position = 0
     for match in _PARAGRAPH_END.finditer(text):
@@ -68,9 +69,11 @@ def chunks(text: str, target: int = CHUNK_TARGET) -> list[Chunk]:
 
 def _split_long(text: str, start: int, end: int, target: int, bounds: list[int]) -> None:
     while end - start > 2 * target:
-        cut = text.find(" ", start + target, end)
-        if cut == -1 or cut >= end - 1:
-            break
+        cut = text.find(" ", start + target, start + 2 * target)
+        if cut == -1:
+            # No space in reach (a script written without spaces, a long URL): cut anyway,
+            # so that no chunk grows beyond 2 * target however the text is written.
+            cut = start + 2 * target - 1
         bounds.append(cut + 1)
         start = cut + 1
     bounds.append(end)
@@ -124,7 +127,11 @@ def render_chunk(text: str, chunk: Chunk, spans: Iterable[RenderSpan], *, oob: b
             classes.append(f"o{covering[1].label_id}")
         starts = [s for s in covering if s.start == seg_start]
         ends = [s for s in covering if s.end == seg_end]
-        attrs = f' data-o="{seg_start}" data-ids="{" ".join(str(s.id) for s in covering)}"'
+        # data-ids / data-l: the covering spans, innermost first, and their label ids.
+        attrs = (
+            f' data-o="{seg_start}" data-ids="{" ".join(str(s.id) for s in covering)}"'
+            f' data-l="{" ".join(str(s.label_id) for s in covering)}"'
+        )
         if starts:
             classes.append("s")
             attrs += f' data-starts="{" ".join(str(s.id) for s in starts)}" tabindex="0"'

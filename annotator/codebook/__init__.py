@@ -165,9 +165,13 @@ def clean_attributes(label: LabelSpec, attributes: Any) -> dict[str, Any]:
         if _is_unset(value):
             continue
         try:
-            cleaned[name] = _clean_value(spec, value)
+            value = _clean_value(spec, value)
         except ValueError as exc:
             errors.append(f"{name}: {exc}")
+            continue
+        # Text that is only whitespace is unset too, once stripped.
+        if not _is_unset(value):
+            cleaned[name] = value
     if errors:
         raise ValidationError({"attributes": errors})
     return cleaned
@@ -211,6 +215,9 @@ def _clean_value(spec: AttributeSpec, value: Any) -> Any:
 
 def _enum_value(spec: AttributeSpec, value: Any) -> Any:
     for allowed in spec.values:
+        # True == 1 in Python: a boolean is not the number 1 (as for integer attributes).
+        if isinstance(value, bool) and not isinstance(allowed, bool):
+            continue
         # Forms send strings; the codebook may hold numbers (geo_precision 1-5).
         if value == allowed or (
             isinstance(value, str) and not isinstance(allowed, str) and value == str(allowed)

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from annotator.codebook import Codebook, LabelSpec, clean_attributes, get_codebook
@@ -257,8 +258,13 @@ def span_update(
         new_end = span.end if end is None else end
         new_text = text if text is not None else document.text[_as_int("start", new_start):_as_int("end", new_end)]
         new_start, new_end = _check_bounds(document, new_start, new_end, new_text)
-        _check_overlap(codebook, document, coder, label_spec, new_start, new_end, exclude_id=span.pk)
         changes.update(start=new_start, end=new_end, text=new_text)
+    if "label_id" in changes or "start" in changes:
+        # A new label can make the span a duplicate of another one at the same place.
+        _check_overlap(
+            codebook, document, coder, label_spec,
+            changes.get("start", span.start), changes.get("end", span.end), exclude_id=span.pk,
+        )
     if changes:
         changes["codebook_version"] = codebook.version
         _bump(span, int(version), **changes)
@@ -294,11 +300,9 @@ def span_delete(*, annotation: Annotation, coder, version: Any) -> Annotation:
     """Soft-delete a span and its links (undo and the audit trail can bring them back)."""
     span = _locked_for_version(annotation, version)
     now = timezone.now()
+    # One filter, not a UNION: SQLite refuses the ORDER BY (Meta.ordering) inside a compound query.
     relation_ids = list(
-        Relation.objects.alive()
-        .filter(source=span)
-        .union(Relation.objects.alive().filter(target=span))
-        .values_list("id", flat=True)
+        Relation.objects.alive().filter(Q(source=span) | Q(target=span)).values_list("id", flat=True)
     )
     Relation.objects.filter(pk__in=relation_ids).update(deleted_at=now)
     before = audit.span_snapshot(span)
@@ -323,6 +327,10 @@ def relation_create(
     if client_id:
         existing = Relation.objects.filter(coder=coder, client_id=client_id).first()
         if existing is not None:
+            if existing.document_id != document.pk:
+                raise ValidationError(
+                    {"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]}
+                )
             return existing, False
     codebook = get_codebook(document.project)
     relation_type = codebook.relation_type_by_name(type) if isinstance(type, str) else None

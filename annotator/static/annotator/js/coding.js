@@ -1,0 +1,510 @@
+/*
+ * The coding screen: the one place where the browser must do the work.
+ *
+ * - Turn a text selection into offsets. The server counts Python string indices (Unicode
+ *   code points); the DOM counts UTF-16 code units, which differ after any emoji. Every
+ *   segment of the article carries its code-point offset in data-o, so only the text inside
+ *   one segment needs counting.
+ * - Keys: label hotkeys create spans, Delete deletes, Ctrl+Z undoes, n/p move between spans,
+ *   digits start a link, arrows move a keyboard selection.
+ * - Never lose work: a create is shown as "pending" until the server confirms it, failed
+ *   saves are retried with the same client_id (the server never makes a duplicate), and
+ *   leaving the page with unsaved changes asks first.
+ *
+ * All requests go through htmx; the server answers with fragments (panel, chunks, list).
+ */
+(function () {
+  "use strict";
+
+  const configElement = document.getElementById("coding-config");
+  const article = document.getElementById("article");
+  if (!configElement || !article || !window.htmx) return;
+
+  const config = JSON.parse(configElement.textContent);
+  const panel = document.getElementById("panel");
+  const statusLine = document.getElementById("status");
+  const pendingList = document.getElementById("pending");
+
+  // The article text as code points. The DOM text never changes (only its markup does).
+  const chars = Array.from(article.textContent);
+  const labelsByKey = new Map(config.labels.filter((l) => l.hotkey).map((l) => [l.hotkey.toLowerCase(), l]));
+  const labelsByName = new Map(config.labels.map((l) => [l.name, l]));
+
+  let selectedSpanId = null;
+  let linkMode = null; // {type, source, to}
+  let exactSelection = false; // Alt held while selecting: no snapping to words
+  let keyboardCaret = null; // code-point caret for keyboard selection
+  let keyboardAnchor = null;
+
+  const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
+
+  // ---------- offsets ----------
+
+  function codePointLength(s) {
+    let n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) i++; // surrogate pair = one code point
+      n++;
+    }
+    return n;
+  }
+
+  function segments() {
+    return article.querySelectorAll("[data-o]:not(.chunk)");
+  }
+
+  function segmentStart(segment) {
+    return Number(segment.dataset.o);
+  }
+
+  function segmentEnd(segment) {
+    return segmentStart(segment) + codePointLength(segment.textContent);
+  }
+
+  /** Code-point offset of a DOM point (container, offset) inside the article. */
+  function offsetOf(container, offset) {
+    if (container.nodeType === Node.TEXT_NODE) {
+      const segment = container.parentElement.closest("[data-o]");
+      return segmentStart(segment) + codePointLength(container.data.slice(0, offset));
+    }
+    // An element point: before its child number `offset`.
+    if (offset < container.childNodes.length) {
+      const child = container.childNodes[offset];
+      const first = child.nodeType === Node.ELEMENT_NODE && child.matches("[data-o]") ? child : child.nodeType === Node.ELEMENT_NODE ? child.querySelector("[data-o]") : null;
+      if (first) return segmentStart(first);
+    }
+    const all = container.nodeType === Node.ELEMENT_NODE ? container.querySelectorAll("[data-o]:not(.chunk)") : [];
+    if (all.length) return segmentEnd(all[all.length - 1]);
+    const own = container.parentElement && container.parentElement.closest("[data-o]");
+    return own ? segmentEnd(own) : 0;
+  }
+
+  /** [start, end) in code points of the current selection inside the article, or null. */
+  function selectionOffsets() {
+    const selection = window.getSelection();
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
+    const range = selection.getRangeAt(0);
+    if (!article.contains(range.commonAncestorContainer) && range.commonAncestorContainer !== article) return null;
+    let start = offsetOf(range.startContainer, range.startOffset);
+    let end = offsetOf(range.endContainer, range.endOffset);
+    if (end < start) [start, end] = [end, start];
+    return exactSelection ? trimSpaces(start, end) : snapToWords(start, end);
+  }
+
+  const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;
+  const INNER_PUNCT = /[-'’.,]/u; // inside a word: "war-torn", "Russia’s", "2,359"
+  const EDGE_TRIM = /[\s.,;:!?"“”«»()[\]{}]/u;
+
+  function isWordAt(i) {
+    if (i < 0 || i >= chars.length) return false;
+    if (WORD_CHAR.test(chars[i])) return true;
+    // Punctuation counts as word-inner only between two word characters.
+    return INNER_PUNCT.test(chars[i]) && i > 0 && i + 1 < chars.length && WORD_CHAR.test(chars[i - 1]) && WORD_CHAR.test(chars[i + 1]);
+  }
+
+  function trimSpaces(start, end) {
+    while (start < end && /\s/u.test(chars[start])) start++;
+    while (end > start && /\s/u.test(chars[end - 1])) end--;
+    return end > start ? { start, end } : null;
+  }
+
+  /** Grow a selection to whole words and drop spaces and punctuation at its edges. */
+  function snapToWords(start, end) {
+    while (start < end && EDGE_TRIM.test(chars[start])) start++;
+    while (end > start && EDGE_TRIM.test(chars[end - 1])) end--;
+    if (end <= start) return null;
+    while (start > 0 && isWordAt(start - 1) && isWordAt(start)) start--;
+    while (end < chars.length && isWordAt(end) && isWordAt(end - 1)) end++;
+    return { start, end };
+  }
+
+  function quote(start, end) {
+    return chars.slice(start, end).join("");
+  }
+
+  /** Place the browser's selection on [start, end) (keyboard selection). */
+  function selectRange(start, end) {
+    const range = document.createRange();
+    const [startNode, startOffset] = domPoint(start);
+    const [endNode, endOffset] = domPoint(end);
+    range.setStart(startNode, startOffset);
+    range.setEnd(endNode, endOffset);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  function domPoint(offset) {
+    const list = segments();
+    let low = 0;
+    let high = list.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (segmentStart(list[mid]) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    const segment = list[low];
+    const textNode = segment.firstChild;
+    const within = chars.slice(segmentStart(segment), offset).join("").length; // UTF-16 units
+    return [textNode, Math.min(within, textNode ? textNode.length : 0)];
+  }
+
+  // ---------- requests ----------
+
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function say(message) {
+    statusLine.textContent = message;
+  }
+
+  /**
+   * Send a create (span or link) and keep it in the pending list until the server confirms.
+   * A network or server failure keeps it there and retries with the same client_id.
+   */
+  function sendPending(url, values, description) {
+    const item = document.createElement("li");
+    item.className = "pending-item";
+    item.textContent = "Saving " + description + "…";
+    pendingList.appendChild(item);
+    let attempt = 0;
+
+    function send() {
+      htmx.ajax("POST", url, { source: item, target: "#panel", swap: "innerHTML", values });
+    }
+
+    item.addEventListener("htmx:afterRequest", (event) => {
+      const status = event.detail.xhr ? event.detail.xhr.status : 0;
+      if (status === 200 || status === 201) {
+        item.remove();
+        reapplySelection();
+        return;
+      }
+      if (status === 409 || status === 422 || status === 400 || status === 403 || status === 404) {
+        // Refused by the server: the reason is shown in the panel; nothing to retry.
+        item.remove();
+        say(description + " was not saved: see the message in the panel.");
+        return;
+      }
+      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
+      attempt++;
+      item.classList.add("failed");
+      item.textContent = "Not saved: " + description + " (" + (status ? "server error " + status : "no connection") + "). Retrying in " + Math.round(delay / 1000) + " s…";
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "link";
+      retry.textContent = "Retry now";
+      retry.addEventListener("click", () => { clearTimeout(item.retryTimer); send(); });
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(retry);
+      item.retryTimer = setTimeout(send, delay);
+    });
+    send();
+  }
+
+  function createSpan(label) {
+    const offsets = selectionOffsets();
+    if (!offsets) {
+      say("Select some text first, then press a label key.");
+      return;
+    }
+    const text = quote(offsets.start, offsets.end);
+    window.getSelection().removeAllRanges();
+    keyboardAnchor = null;
+    sendPending(
+      config.urls.createSpan,
+      { label: label.name, start: offsets.start, end: offsets.end, text, client_id: newClientId() },
+      "“" + (text.length > 40 ? text.slice(0, 40) + "…" : text) + "” as " + label.name
+    );
+  }
+
+  function openSpan(spanId, { focusForm = false } = {}) {
+    selectedSpanId = String(spanId);
+    reapplySelection();
+    htmx.ajax("GET", config.urls.spanPanel.replace("/0/", "/" + spanId + "/"), { target: "#panel", swap: "innerHTML" }).then(() => {
+      if (focusForm) {
+        const field = panel.querySelector("select, input:not([type=hidden])");
+        if (field) field.focus();
+      }
+    });
+  }
+
+  function reapplySelection() {
+    article.querySelectorAll("mark.sel").forEach((m) => m.classList.remove("sel"));
+    if (!selectedSpanId) return;
+    article.querySelectorAll('mark[data-ids~="' + selectedSpanId + '"]').forEach((m) => m.classList.add("sel"));
+  }
+
+  function firstMarkOf(spanId) {
+    return article.querySelector('mark[data-starts~="' + spanId + '"]');
+  }
+
+  function scrollToSpan(spanId) {
+    const mark = firstMarkOf(spanId);
+    if (mark) {
+      mark.scrollIntoView({ block: "center" });
+      mark.focus({ preventScroll: true });
+    }
+  }
+
+  // ---------- links ----------
+
+  function startLink(type, toLabelId) {
+    const form = panel.querySelector("#span-form");
+    if (!form) return;
+    linkMode = { type, source: form.dataset.span, to: String(toLabelId) };
+    document.body.classList.add("linking");
+    article.querySelectorAll("mark.ann").forEach((mark) => {
+      const labels = (mark.dataset.l || "").split(" ");
+      if (labels.includes(linkMode.to) && !(mark.dataset.ids || "").split(" ").includes(linkMode.source)) {
+        mark.classList.add("link-target");
+      }
+    });
+    const target = config.labels.find((l) => String(l.id) === linkMode.to);
+    say("Linking " + type + ": click the " + (target ? target.name : "target") + " span (or Tab to it and press Enter). Esc cancels.");
+    const firstTarget = article.querySelector("mark.link-target[data-starts]");
+    if (firstTarget) firstTarget.focus();
+  }
+
+  function stopLink(message) {
+    linkMode = null;
+    document.body.classList.remove("linking");
+    article.querySelectorAll("mark.link-target").forEach((m) => m.classList.remove("link-target"));
+    say(message || "");
+  }
+
+  function finishLink(mark) {
+    const ids = (mark.dataset.ids || "").split(" ");
+    const labels = (mark.dataset.l || "").split(" ");
+    const index = labels.findIndex((l, i) => l === linkMode.to && ids[i] !== linkMode.source);
+    if (index < 0) {
+      say("That span cannot be the target of " + linkMode.type + ". Pick a highlighted span, or Esc.");
+      return;
+    }
+    const values = { type: linkMode.type, source: linkMode.source, target: ids[index], client_id: newClientId() };
+    const description = linkMode.type + " link";
+    stopLink();
+    sendPending(config.urls.createRelation, values, description);
+  }
+
+  // ---------- events ----------
+
+  function spanIdFromMark(mark) {
+    const ids = (mark.dataset.ids || "").split(" ").filter(Boolean);
+    if (!ids.length) return null;
+    // Clicking the same place again cycles from the innermost span outwards.
+    const current = ids.indexOf(selectedSpanId);
+    return current >= 0 && current + 1 < ids.length ? ids[current + 1] : ids[0];
+  }
+
+  article.addEventListener("mouseup", (event) => {
+    exactSelection = event.altKey;
+  });
+
+  article.addEventListener("click", (event) => {
+    const mark = event.target.closest("mark.ann");
+    if (!mark) return;
+    const selection = window.getSelection();
+    if (selection && !selection.isCollapsed) return; // the user is selecting text
+    if (linkMode) {
+      finishLink(mark);
+      return;
+    }
+    const spanId = spanIdFromMark(mark);
+    if (spanId) openSpan(spanId);
+  });
+
+  document.addEventListener("click", (event) => {
+    const jump = event.target.closest("a.jump");
+    if (jump && jump.dataset.span) {
+      event.preventDefault();
+      scrollToSpan(jump.dataset.span);
+      openSpan(jump.dataset.span);
+      return;
+    }
+    const labelButton = event.target.closest("button.label-button");
+    if (labelButton) {
+      const label = labelsByName.get(labelButton.dataset.label);
+      if (label) createSpan(label);
+      return;
+    }
+    const linkButton = event.target.closest("button.link-type");
+    if (linkButton) startLink(linkButton.dataset.type, linkButton.dataset.to);
+  });
+
+  // Keep the text selection when a toolbar button is pressed.
+  document.querySelectorAll("button.label-button").forEach((button) => {
+    button.addEventListener("mousedown", (event) => event.preventDefault());
+  });
+
+  function typingInForm(event) {
+    const target = event.target;
+    return target.closest && target.closest("input, select, textarea, [contenteditable]");
+  }
+
+  function moveToSpan(direction) {
+    const marks = Array.from(article.querySelectorAll("mark[data-starts]"));
+    if (!marks.length) return;
+    const current = selectedSpanId ? marks.findIndex((m) => m.dataset.starts.split(" ").includes(selectedSpanId)) : -1;
+    let next = current + direction;
+    if (next < 0) next = marks.length - 1;
+    if (next >= marks.length) next = 0;
+    const mark = marks[next];
+    const spanId = mark.dataset.starts.split(" ")[0];
+    mark.focus();
+    mark.scrollIntoView({ block: "nearest" });
+    if (!linkMode) openSpan(spanId);
+  }
+
+  function nextWordBoundary(position, direction) {
+    let i = position;
+    if (direction > 0) {
+      while (i < chars.length && !isWordAt(i)) i++;
+      while (i < chars.length && isWordAt(i)) i++;
+    } else {
+      while (i > 0 && !isWordAt(i - 1)) i--;
+      while (i > 0 && isWordAt(i - 1)) i--;
+    }
+    return i;
+  }
+
+  /** Arrow keys in the article move a word caret; with Shift they extend a selection. */
+  function keyboardSelect(event) {
+    const direction = event.key === "ArrowRight" ? 1 : -1;
+    if (keyboardCaret === null) {
+      const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("[data-o]");
+      keyboardCaret = focused && article.contains(focused) ? segmentStart(focused) : 0;
+    }
+    if (event.shiftKey) {
+      if (keyboardAnchor === null) keyboardAnchor = keyboardCaret;
+    } else {
+      keyboardAnchor = null;
+    }
+    keyboardCaret = nextWordBoundary(keyboardCaret, direction);
+    exactSelection = false;
+    if (keyboardAnchor !== null && keyboardAnchor !== keyboardCaret) {
+      selectRange(Math.min(keyboardAnchor, keyboardCaret), Math.max(keyboardAnchor, keyboardCaret));
+      say("Selected “" + quote(Math.min(keyboardAnchor, keyboardCaret), Math.max(keyboardAnchor, keyboardCaret)) + "”: press a label key.");
+    } else {
+      selectRange(keyboardCaret, keyboardCaret);
+    }
+    event.preventDefault();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (typingInForm(event)) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    const key = event.key;
+    if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") {
+      event.preventDefault();
+      htmx.ajax("POST", config.urls.undo, { target: "#panel", swap: "innerHTML" });
+      return;
+    }
+    if (event.ctrlKey || event.metaKey) return;
+    if (key === "Escape") {
+      if (linkMode) stopLink("Link cancelled.");
+      window.getSelection().removeAllRanges();
+      keyboardAnchor = null;
+      return;
+    }
+    if ((key === "ArrowRight" || key === "ArrowLeft") && (article.contains(document.activeElement) || document.activeElement === article)) {
+      keyboardSelect(event);
+      return;
+    }
+    if (key === "Enter") {
+      const mark = document.activeElement && document.activeElement.closest && document.activeElement.closest("mark.ann");
+      if (mark && article.contains(mark)) {
+        event.preventDefault();
+        if (linkMode) finishLink(mark);
+        else openSpan(spanIdFromMark(mark), { focusForm: true });
+      }
+      return;
+    }
+    if ((key === "Delete" || key === "Backspace") && selectedSpanId) {
+      const form = panel.querySelector("#span-delete-form");
+      if (form) {
+        event.preventDefault();
+        htmx.trigger(form, "submit");
+        selectedSpanId = null;
+      }
+      return;
+    }
+    const label = labelsByKey.get(key.toLowerCase());
+    const selection = window.getSelection();
+    if (label && selection && !selection.isCollapsed) {
+      event.preventDefault();
+      createSpan(label);
+      return;
+    }
+    if (key === "n" || key === "p") {
+      moveToSpan(key === "n" ? 1 : -1);
+      return;
+    }
+    if (/^[0-9]$/.test(key) && selectedSpanId) {
+      const button = Array.from(panel.querySelectorAll("button.link-type")).find((b) => {
+        const type = config.relationTypes.find((t) => t.name === b.dataset.type);
+        return type && type.hotkey === key;
+      });
+      if (button) startLink(button.dataset.type, button.dataset.to);
+    }
+  });
+
+  // ---------- saves of the attribute form ----------
+
+  let failedForm = false;
+
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.target.id === "span-form") {
+      const state = document.getElementById("save-state");
+      if (state) state.textContent = "Saving…";
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.target;
+    if (form.id !== "span-form" && form.id !== "span-delete-form") return;
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 0 || status >= 500) {
+      // Keep what the coder chose in the form, say so, and try again.
+      failedForm = true;
+      const state = document.getElementById("save-state");
+      if (state) {
+        state.textContent = "Not saved (" + (status ? "server error " + status : "no connection") + "). Retrying…";
+        state.classList.add("failed");
+      }
+      setTimeout(() => {
+        if (document.body.contains(form)) htmx.trigger(form, form.id === "span-form" ? "change" : "submit");
+      }, 3000);
+    } else {
+      failedForm = false;
+    }
+  });
+
+  document.body.addEventListener("htmx:afterSwap", () => {
+    const form = panel.querySelector("#span-form");
+    if (form) selectedSpanId = form.dataset.span;
+    else if (panel.querySelector("[data-saved=deleted]")) selectedSpanId = null;
+    reapplySelection();
+  });
+  document.body.addEventListener("htmx:oobAfterSwap", reapplySelection);
+
+  window.addEventListener("beforeunload", (event) => {
+    if (pendingList.children.length || failedForm || document.querySelector(".htmx-request")) {
+      event.preventDefault();
+      event.returnValue = ""; // the browser shows its own "leave site?" question
+    }
+  });
+
+  article.setAttribute("tabindex", "0");
+  const initial = panel.querySelector("#span-form");
+  if (initial) {
+    selectedSpanId = initial.dataset.span;
+    reapplySelection();
+    scrollToSpan(selectedSpanId);
+  }
+})();
