@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -17,6 +18,8 @@ _DECIMAL = r"\d+[.\u066B]\d+"
 _PLAIN = r"\d+"
 # Arabic short vowels and other combining marks stay inside the word they decorate.
 _WORD = r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036F\u064B-\u065F\u0670])*"
+_GROUPED_RE = re.compile(_GROUPED)
+_DECIMAL_RE = re.compile(_DECIMAL)
 _TOKEN_RE = re.compile(
     rf"(?P<num>{_GROUPED}|{_DECIMAL}|{_PLAIN})|(?P<word>{_WORD})|(?P<punct>[^\s\w]|_)"
 )
@@ -62,6 +65,14 @@ def phrase_key(phrase: str) -> tuple[str, ...]:
     return tuple(token.key for token in tokenize(phrase))
 
 
-def ascii_digits(text: str) -> str:
-    """Map every decimal digit (Arabic-Indic, Persian, ...) to 0-9 and keep other characters."""
-    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in text)
+def number_value(text: str) -> int | Decimal:
+    """The value of a "num" token: "2,359", "2.359" and "2 359" are 2359; "2.5" is 2.5.
+
+    Any script's decimal digits count (Arabic-Indic "٢٣٥٩", Persian "۲۳۵۹").
+    """
+    digits = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in text)
+    if _GROUPED_RE.fullmatch(text):
+        return int(re.sub(r"\D", "", digits))
+    if _DECIMAL_RE.fullmatch(text):
+        return Decimal(digits.replace("\u066b", "."))  # exact: 2.3 million is 2300000
+    return int(digits)
