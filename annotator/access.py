@@ -61,7 +61,9 @@ def documents_for(user):
 
 def get_document_for_user(user, document_id) -> Document:
     try:
-        return documents_for(user).select_related("project").get(pk=document_id)
+        return Document.objects.select_related("project").get(
+            pk=document_id, project__in=projects_for(user)
+        )
     except (Document.DoesNotExist, ValueError, TypeError):
         raise Http404("No such document") from None
 
@@ -95,12 +97,12 @@ def get_annotation_for_coder(user, annotation_id, *, include_deleted: bool = Fal
     if not user.is_authenticated:
         raise Http404("No such annotation")
     spans = Annotation.objects.filter(
-        coder=user, document__project__memberships__user=user
+        coder=user, document__project__in=projects_for(user)
     ).select_related("document__project", "label")
     if not include_deleted:
         spans = spans.alive()
     try:
-        return spans.distinct().get(pk=annotation_id)
+        return spans.get(pk=annotation_id)
     except (Annotation.DoesNotExist, ValueError, TypeError):
         raise Http404("No such annotation") from None
 

@@ -1,8 +1,15 @@
+from csp.decorators import csp_update
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotator.views import coding, projects
+
+# Swagger UI (served from drf-spectacular-sidecar, no CDN) carries one fixed inline <style>;
+# allow exactly that block by its hash, nothing else.
+api_docs = csp_update(
+    {"style-src": ["'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"]}
+)(SpectacularSwaggerSplitView.as_view(url_name="schema"))
 
 urlpatterns = [
     path("", projects.home, name="home"),
@@ -21,5 +28,5 @@ urlpatterns = [
     path("relations/<int:relation_id>/delete/", coding.relation_delete_view, name="relation-delete"),
     path("api/v1/", include("annotator.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]

@@ -7,13 +7,19 @@ work; outsider belongs to another project only. All tests run on the database in
 
 import pytest
 
+from annotator.codebook import _load_codebook
+
 from annotator.models import Role
 from tests.factories import add_member, make_document, make_project, make_user
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fresh_codebook_cache():
+    """SQLite reuses the ids of rolled-back test rows, so a codebook cached under
+    (project id, version) by one test could be served to another test's project."""
+    _load_codebook.cache_clear()
+    yield
+    _load_codebook.cache_clear()
 
 
 @pytest.fixture

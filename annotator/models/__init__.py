@@ -1,6 +1,7 @@
 """The data model, one module per concept."""
 
 from annotator.models.annotations import Annotation, AuditEvent, Relation
+from annotator.models.assignments import ACTIVE_STATES, OPEN_STATES, Assignment, AssignmentState
 from annotator.models.codebooks import (
     AttributeDefinition,
     AttributeKind,
@@ -12,6 +13,10 @@ from annotator.models.documents import Document
 from annotator.models.projects import Membership, Project, Role
 
 __all__ = [
+    "ACTIVE_STATES",
+    "OPEN_STATES",
+    "Assignment",
+    "AssignmentState",
     "Annotation",
     "AttributeDefinition",
     "AttributeKind",

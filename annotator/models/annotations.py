@@ -48,7 +48,8 @@ class Annotation(models.Model):
     version = models.PositiveIntegerField(default=1)
     codebook_version = models.PositiveIntegerField(default=1)
     # Chosen by the client so that a retried POST never creates a second span.
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "": many spans have no client_id, and the unique constraint must skip them.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -100,7 +101,7 @@ class Relation(models.Model):
     type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
     source = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="outgoing")
     target = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="incoming")
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 

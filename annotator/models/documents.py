@@ -36,6 +36,12 @@ class Document(models.Model):
     content_hash = models.CharField(max_length=64, db_index=True, editable=False)
     # Import order: the project's default coding order.
     position = models.PositiveIntegerField(default=0)
+    # Order under the project's seeded random order (recomputed when the seed changes).
+    # db_default lets SQLite add the column in place: rebuilding the table would drop the
+    # triggers of migration 0002.
+    shuffle_key = models.BigIntegerField(default=0, db_default=0)
+    # Set when an adjudicator opens the document; coders can no longer reopen submissions.
+    adjudication_started_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = DocumentQuerySet.as_manager()

@@ -8,6 +8,16 @@ class Role(models.TextChoices):
     CODER = "coder", "Coder"
 
 
+class AssignmentMode(models.TextChoices):
+    AUTOMATIC = "automatic", "Automatic: coders take the next document"
+    MANUAL = "manual", "Manual: managers assign documents"
+
+
+class DocumentOrder(models.TextChoices):
+    IMPORT = "import", "Import order"
+    RANDOM = "random", "Random (seeded)"
+
+
 class ProjectQuerySet(models.QuerySet):
     def for_user(self, user) -> "ProjectQuerySet":
         """Projects the user is a member of, in any role. Start every lookup here."""
@@ -21,6 +31,19 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     # Whether spans of one coder may overlap or nest (the default codebook says no).
     allow_overlap = models.BooleanField(default=False)
+    # How many coders code each document independently.
+    overlap_k = models.PositiveSmallIntegerField(default=2)
+    assignment_mode = models.CharField(
+        max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.AUTOMATIC
+    )
+    document_order = models.CharField(
+        max_length=20, choices=DocumentOrder.choices, default=DocumentOrder.IMPORT
+    )
+    random_seed = models.PositiveIntegerField(default=0)
+    # An open assignment with no activity for this long returns to the pool.
+    abandon_after_hours = models.PositiveIntegerField(default=72)
+    # Shown to coders next to their names: a manager may hide coder names from adjudicators.
+    hide_coder_names = models.BooleanField(default=False)
     # Bumped by every codebook change; annotations remember the version they were made under.
     codebook_version = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
@@ -29,6 +52,12 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(overlap_k__gte=1) & models.Q(overlap_k__lte=10),
+                name="project_overlap_k_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -34,6 +34,11 @@ OVERLAP_REFUSED = (
 )
 DUPLICATE_SPAN = "you already have a {label} span at [{start}, {end})"
 CLIENT_ID_REUSED = "client_id {client_id!r} was already used for another document"
+CLIENT_ID_TOO_LONG = "must be at most 64 characters, got {length}"
+CLIENT_ID_DELETED = (
+    "the span created with client_id {client_id!r} has been deleted since; "
+    "send a new client_id to create it again"
+)
 UNKNOWN_RELATION_TYPE = "unknown relation type {name!r}; this project's types are: {known}"
 NO_SUCH_SPAN = "no span {id!r} of yours in this document"
 RELATION_LABELS = "{type} links {expected_from} → {expected_to}, not {got_from} → {got_to}"
@@ -70,6 +75,11 @@ def _as_int(field: str, value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValidationError({field: [NOT_AN_INTEGER.format(value=value)]}) from None
+
+
+def _check_client_id(client_id: Any) -> None:
+    if client_id and len(str(client_id)) > 64:
+        raise ValidationError({"client_id": [CLIENT_ID_TOO_LONG.format(length=len(str(client_id)))]})
 
 
 def _resolve_label(codebook: Codebook, name: Any) -> LabelSpec:
@@ -146,12 +156,17 @@ def span_create(
     client_id: str | None = None,
 ) -> tuple[Annotation, bool]:
     """Create a span; returns (span, created). A repeated client_id returns the first span."""
+    _check_client_id(client_id)
     if client_id:
         existing = Annotation.objects.filter(coder=coder, client_id=client_id).first()
         if existing is not None:
             if existing.document_id != document.pk:
                 raise ValidationError(
                     {"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]}
+                )
+            if existing.deleted_at is not None:
+                raise ValidationError(
+                    {"client_id": [CLIENT_ID_DELETED.format(client_id=client_id)]}
                 )
             return existing, False
     codebook = get_codebook(document.project)
@@ -193,10 +208,7 @@ def span_create(
 def _locked_for_version(span: Annotation, version: Any) -> Annotation:
     """Refuse early when the client's version is not the one just read; `_bump` re-checks
     atomically in its UPDATE, which is what guarantees it under concurrency."""
-    try:
-        sent = int(version)
-    except (TypeError, ValueError):
-        raise ValidationError({"version": [NOT_AN_INTEGER.format(value=version)]}) from None
+    sent = _as_int("version", version)
     if span.deleted_at is not None:
         raise ConflictError(span.pk, version, None)
     if sent != span.version:
@@ -258,12 +270,16 @@ def span_update(
         new_end = span.end if end is None else end
         new_text = text if text is not None else document.text[_as_int("start", new_start):_as_int("end", new_end)]
         new_start, new_end = _check_bounds(document, new_start, new_end, new_text)
+        _check_overlap(codebook, document, coder, label_spec, new_start, new_end, exclude_id=span.pk)
         changes.update(start=new_start, end=new_end, text=new_text)
-    if "label_id" in changes or "start" in changes:
-        # A new label can make the span a duplicate of another one at the same place.
-        _check_overlap(
-            codebook, document, coder, label_spec,
-            changes.get("start", span.start), changes.get("end", span.end), exclude_id=span.pk,
+    elif "label_id" in changes and (
+        # A new label in place creates no overlap, but can duplicate a span of that label.
+        Annotation.objects.for_document(document).by_coder(coder).alive()
+        .filter(start=span.start, end=span.end, label_id=label_spec.id)
+        .exclude(pk=span.pk).exists()
+    ):
+        raise ValidationError(
+            {"start": [DUPLICATE_SPAN.format(label=label_spec.name, start=span.start, end=span.end)]}
         )
     if changes:
         changes["codebook_version"] = codebook.version
@@ -324,6 +340,7 @@ def relation_create(
     target_id: Any,
     client_id: str | None = None,
 ) -> tuple[Relation, bool]:
+    _check_client_id(client_id)
     if client_id:
         existing = Relation.objects.filter(coder=coder, client_id=client_id).first()
         if existing is not None:
