@@ -29,6 +29,8 @@ class ProjectQuerySet(models.QuerySet):
 class Project(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    # Coding guidelines in Markdown, written by the manager; rendered sanitised.
+    guidelines = models.TextField(blank=True)
     # Whether spans of one coder may overlap or nest (the default codebook says no).
     allow_overlap = models.BooleanField(default=False)
     # How many coders code each document independently.
