@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -69,7 +69,7 @@ class ConflictError(Exception):
 
 
 def _as_int(field: str, value: Any) -> int:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise ValidationError({field: [NOT_AN_INTEGER.format(value=value)]})
     try:
         return int(value)
@@ -205,10 +205,13 @@ def span_create(
     return span, True
 
 
-def _locked_for_version(span: Annotation, version: Any) -> Annotation:
+def _locked_for_version(span: Annotation, version: Any, coder) -> Annotation:
     """Refuse early when the client's version is not the one just read; `_bump` re-checks
     atomically in its UPDATE, which is what guarantees it under concurrency."""
     sent = _as_int("version", version)
+    if span.coder_id != getattr(coder, "pk", None):
+        # access.get_annotation_for_coder already guarantees this; a second lock on the door.
+        raise PermissionDenied("only the coder who made a span may change it")
     if span.deleted_at is not None:
         raise ConflictError(span.pk, version, None)
     if sent != span.version:
@@ -249,7 +252,7 @@ def span_update(
 
     Refused with ConflictError, changing nothing, unless `version` is the current version.
     """
-    span = _locked_for_version(annotation, version)
+    span = _locked_for_version(annotation, version, coder)
     document = span.document
     codebook = get_codebook(document.project)
     before = audit.span_snapshot(span)
@@ -314,7 +317,7 @@ def _check_relations_survive_label(codebook: Codebook, span: Annotation, new_lab
 @transaction.atomic
 def span_delete(*, annotation: Annotation, coder, version: Any) -> Annotation:
     """Soft-delete a span and its links (undo and the audit trail can bring them back)."""
-    span = _locked_for_version(annotation, version)
+    span = _locked_for_version(annotation, version, coder)
     now = timezone.now()
     # One filter, not a UNION: SQLite refuses the ORDER BY (Meta.ordering) inside a compound query.
     relation_ids = list(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,13 @@ from annotator.models.documents import content_hash, normalise_newlines
 TEXT_REQUIRED = "is required and must not be empty"
 TEXT_TOO_LONG = "is {length} characters long; the longest allowed is {limit}"
 BAD_DATE = "{value!r} is not a date (use YYYY-MM-DD)"
+TEXT_UNSTORABLE = (
+    "contains a character that cannot be stored ({char}) at position {position}; "
+    "remove it and import again"
+)
+# PostgreSQL text cannot hold NUL, and no database (nor the content hash) can encode a lone
+# surrogate: refuse them here rather than fail, differently per database, on save.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 DOCUMENT_FIELDS = ("title", "outlet", "url", "language", "external_id")
 
 
@@ -60,6 +68,9 @@ def document_create(
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"text": [TEXT_REQUIRED]})
     text = normalise_newlines(text)
+    if bad := _UNSTORABLE.search(text):
+        char = f"U+{ord(bad.group()):04X}"
+        raise ValidationError({"text": [TEXT_UNSTORABLE.format(char=char, position=bad.start())]})
     limit = settings.ANNOTATOR_MAX_DOCUMENT_LENGTH
     if len(text) > limit:
         raise ValidationError({"text": [TEXT_TOO_LONG.format(length=len(text), limit=limit)]})
