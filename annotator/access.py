@@ -7,9 +7,22 @@ not learn that another coder's span or another team's document exists.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
 from django.http import Http404
 
-from annotator.models import Annotation, Document, Project, Relation, Role
+from annotator.models import (
+    ACTIVE_STATES,
+    Annotation,
+    Assignment,
+    Document,
+    Membership,
+    Project,
+    Relation,
+    Role,
+)
+from annotator.models.gold import GoldRelation, GoldSpan
+from annotator.models.projects import AssignmentMode
 
 SEE_ALL_ROLES = frozenset({Role.MANAGER, Role.ADJUDICATOR})
 
@@ -28,6 +41,21 @@ def roles_in(user, project: Project) -> frozenset[str]:
             else frozenset()
         )
     return cache[user.pk]
+
+
+def with_roles(user, projects) -> list[Project]:
+    """`projects` (a queryset from projects_for) with the user's roles in each memoised, as
+    roles_in would: one query more however many projects, for pages that list them all."""
+    projects = list(projects)
+    roles: dict[int, set[str]] = {}
+    for project_id, role in Membership.objects.filter(user_id=user.pk).values_list(
+        "project_id", "role"
+    ):
+        roles.setdefault(project_id, set()).add(role)
+    for project in projects:
+        cache = project.__dict__.setdefault("_roles_cache", {})
+        cache[user.pk] = frozenset(roles.get(project.pk, ()))
+    return projects
 
 
 def sees_all_coders(user, project: Project) -> bool:
@@ -74,6 +102,113 @@ def get_document_for_coder(user, document_id) -> Document:
     if not is_coder(user, document.project):
         raise Http404("No such document")
     return document
+
+
+# --- coding through assignments ----------------------------------------------------------------
+#
+# A coder codes a document only through a live assignment (assigned, in progress, submitted).
+# In automatic mode they may also open any document of the project that still has room (fewer
+# than k live assignments): their first write takes the slot (services.assignment_take).
+# Whether a write is allowed by the assignment's state (submitted is read-only) is settled by
+# that service under the document's lock.
+
+ONLY_THE_CODER = "only the coder it is assigned to may do this"
+
+
+def coding_assignment(user, document: Document, *, write: bool = False) -> Assignment | None:
+    """The user's live assignment on `document`, or None when they have none but may take one
+    (automatic mode, room left); else 404. The user must code in the project.
+
+    For a write, None means "no live assignment" and the 404 is left out: the write's own
+    transaction (services.assignment_take) takes the slot or refuses under the document's
+    lock, saying why (the document filled up meanwhile, it is not assigned to them), which a
+    coder whose page is open deserves more than a 404. One query: the document's live
+    assignments, at most k rows.
+    """
+    project = document.project
+    if not is_coder(user, project):
+        raise Http404("No such document")
+    live = list(
+        Assignment.objects.filter(document=document, state__in=ACTIVE_STATES).only(
+            "id",
+            "coder_id",
+            "state",
+            "document_id",
+            "project_id",
+            "submitted_at",
+            "last_activity_at",
+        )
+    )
+    mine = next((assignment for assignment in live if assignment.coder_id == user.pk), None)
+    if mine is not None:
+        mine.document = document
+        return mine
+    if write:
+        return None
+    if project.assignment_mode == AssignmentMode.AUTOMATIC and len(live) < project.overlap_k:
+        return None
+    raise Http404("No such document")
+
+
+def get_document_for_coding(
+    user, document_id, *, write: bool = False
+) -> tuple[Document, Assignment | None]:
+    """A document the user may code and their live assignment on it (see coding_assignment)."""
+    document = get_document_for_coder(user, document_id)
+    return document, coding_assignment(user, document, write=write)
+
+
+def documents_for_coding(user, project: Project):
+    """The project's documents a coder may open, annotated with `my_state` (their live
+    assignment's state, or None for a document with room they may take in automatic mode)."""
+    if not is_coder(user, project):
+        return Document.objects.none()
+    live = Assignment.objects.filter(document=OuterRef("pk"), state__in=ACTIVE_STATES).order_by()
+    documents = project.documents.annotate(
+        my_state=Subquery(live.filter(coder_id=user.pk).values("state")[:1])
+    )
+    if project.assignment_mode != AssignmentMode.AUTOMATIC:
+        return documents.filter(my_state__isnull=False)
+    live_count = Subquery(
+        live.annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField()
+    )
+    return documents.alias(live_count=live_count).filter(
+        Q(my_state__isnull=False) | Q(live_count__lt=project.overlap_k)
+    )
+
+
+def assignments_for(user, project: Project):
+    """The project's assignments the user may list: all of them for its managers, their own
+    for everyone else."""
+    assignments = Assignment.objects.filter(project=project)
+    if is_manager(user, project):
+        return assignments
+    return assignments.filter(coder_id=user.pk)
+
+
+def get_assignment_for_user(user, assignment_id) -> Assignment:
+    """An assignment the user may see and act on: their own, or any in a project they manage;
+    else 404."""
+    try:
+        assignment = Assignment.objects.select_related("project", "document", "coder").get(
+            pk=assignment_id, project__in=projects_for(user)
+        )
+    except (Assignment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such assignment") from None
+    if assignment.coder_id != user.pk and not is_manager(user, assignment.project):
+        raise Http404("No such assignment")
+    return assignment
+
+
+def get_assignment_for_coder(user, assignment_id) -> Assignment:
+    """One of the user's own assignments, in a project where they still code (to submit or
+    reopen it). A manager reaching someone else's gets PermissionDenied; anyone else 404."""
+    assignment = get_assignment_for_user(user, assignment_id)
+    if assignment.coder_id != user.pk:
+        raise PermissionDenied(ONLY_THE_CODER)
+    if not is_coder(user, assignment.project):
+        raise Http404("No such assignment")
+    return assignment
 
 
 def visible_annotations(user, document: Document):
@@ -134,3 +269,52 @@ def get_relation_for_coder(user, relation_id) -> Relation:
         )
     except (Relation.DoesNotExist, ValueError, TypeError):
         raise Http404("No such relation") from None
+
+
+# --- adjudication: the coders' versions side by side, and the gold -----------------------------
+#
+# Managers and adjudicators of the project only. A coder never sees the gold nor another
+# coder's work: for them (and for outsiders) every adjudication lookup is a 404.
+
+
+def get_project_for_adjudicator(user, project_id) -> Project:
+    """A project whose adjudication the user may see and do: they manage or adjudicate it."""
+    return get_project_for_user(user, project_id, roles=SEE_ALL_ROLES)
+
+
+def get_document_for_adjudicator(user, document_id) -> Document:
+    """A document whose coders' versions and gold the user may see and decide; else 404."""
+    document = get_document_for_user(user, document_id)
+    if not sees_all_coders(user, document.project):
+        raise Http404("No such document")
+    return document
+
+
+def get_gold_span_for_adjudicator(user, gold_span_id) -> GoldSpan:
+    """An alive gold span of a project the user adjudicates or manages; else 404."""
+    try:
+        span = (
+            GoldSpan.objects.alive()
+            .select_related("document__project")
+            .get(pk=gold_span_id, document__project__in=projects_for(user))
+        )
+    except (GoldSpan.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such gold span") from None
+    if not sees_all_coders(user, span.document.project):
+        raise Http404("No such gold span")
+    return span
+
+
+def get_gold_relation_for_adjudicator(user, gold_relation_id) -> GoldRelation:
+    """An alive gold link of a project the user adjudicates or manages; else 404."""
+    try:
+        relation = (
+            GoldRelation.objects.alive()
+            .select_related("document__project")
+            .get(pk=gold_relation_id, document__project__in=projects_for(user))
+        )
+    except (GoldRelation.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such gold link") from None
+    if not sees_all_coders(user, relation.document.project):
+        raise Http404("No such gold link")
+    return relation

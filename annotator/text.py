@@ -92,7 +92,9 @@ class RenderSpan:
     end: int
 
 
-def render_chunk(text: str, chunk: Chunk, spans: Iterable[RenderSpan], *, oob: bool = False) -> SafeString:
+def render_chunk(
+    text: str, chunk: Chunk, spans: Iterable[RenderSpan], *, oob: bool = False
+) -> SafeString:
     """HTML for one chunk: a run of segments, each carrying its code-point offset (data-o) so
     that the browser can turn a selection into offsets without counting the whole text.
 
@@ -154,4 +156,6 @@ def render_text(text: str, spans: Sequence[RenderSpan]) -> SafeString:
         while index < len(all_chunks) and all_chunks[index].start < span.end:
             buckets[index].append(span)
             index += 1
-    return mark_safe("".join(render_chunk(text, c, b) for c, b in zip(all_chunks, buckets, strict=True)))  # noqa: S308
+    return mark_safe(
+        "".join(render_chunk(text, c, b) for c, b in zip(all_chunks, buckets, strict=True))
+    )  # noqa: S308

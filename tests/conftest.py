@@ -8,7 +8,6 @@ work; outsider belongs to another project only. All tests run on the database in
 import pytest
 
 from annotator.codebook import _load_codebook
-
 from annotator.models import Role
 from tests.factories import add_member, make_document, make_project, make_user
 

@@ -42,3 +42,22 @@ def quote_span(document, phrase: str, occurrence: int = 1) -> dict:
     for _ in range(occurrence):
         index = document.text.index(phrase, index + 1)
     return {"start": index, "end": index + len(phrase), "text": phrase}
+
+
+def assign(document, coder, state: str = "assigned", assigned_by=None):
+    """A live assignment of `document` to `coder`, made by the project's manager through the
+    services and moved on to `state` (assigned, in_progress or submitted) the way a coder would."""
+    from annotator.models import Assignment, AssignmentState
+    from annotator.services import assignment_create, assignment_submit, assignment_touch
+
+    project = document.project
+    if assigned_by is None:
+        assigned_by = project.memberships.filter(role=Role.MANAGER).first().user
+    assignment = assignment_create(
+        project=project, document=document, coder=coder, assigned_by=assigned_by
+    )
+    if state in (AssignmentState.IN_PROGRESS, AssignmentState.SUBMITTED):
+        assignment = assignment_touch(assignment=assignment)
+    if state == AssignmentState.SUBMITTED:
+        assignment = assignment_submit(assignment=assignment, coder=coder)
+    return Assignment.objects.get(pk=assignment.pk)

@@ -7,7 +7,9 @@ from tests.factories import quote_span
 
 def test_coder_creates_a_casualty_span(document, coder):
     span, created = span_create(
-        document=document, coder=coder, label="CASUALTY",
+        document=document,
+        coder=coder,
+        label="CASUALTY",
         **quote_span(document, "2,359 ISIS terrorists"),
         attributes={"outcome": "killed", "low": "2359"},
     )

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotator.codebook import get_codebook
-from annotator.models import Annotation, Document, Project, Relation
+from annotator.models import Annotation, Assignment, AssignmentState, Document, Project, Relation
 
 # -- Projects and their codebooks ------------------------------------------------------------
 
@@ -205,6 +205,10 @@ class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="the version the client last read")
 
 
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     current_version = serializers.IntegerField(
@@ -234,6 +238,59 @@ class RelationCreateSerializer(serializers.Serializer):
     client_id = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=64
     )
+
+
+# -- Assignments -----------------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    document_title = serializers.CharField(source="document.title", read_only=True)
+    coder = serializers.CharField(source="coder.username", read_only=True)
+    assigned_by = serializers.CharField(
+        source="assigned_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="the manager who assigned it; null when the coder took it",
+    )
+    active_seconds = serializers.IntegerField(
+        read_only=True, help_text="measured time with the coding page in focus and in use"
+    )
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "project",
+            "document",
+            "document_title",
+            "coder",
+            "state",
+            "assigned_by",
+            "created",
+            "started_at",
+            "submitted_at",
+            "released_at",
+            "last_activity_at",
+            "active_seconds",
+        ]
+        read_only_fields = fields
+
+
+class AssignmentFilterSerializer(serializers.Serializer):
+    coder = serializers.CharField(required=False, help_text="a coder's username (managers)")
+    state = serializers.ChoiceField(choices=AssignmentState.choices, required=False)
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="which check, e.g. claim_without_source")
+    message = serializers.CharField()
+    span_ids = serializers.ListField(child=serializers.CharField(), help_text="the spans concerned")
+    severity = serializers.CharField()
+
+
+class SubmittedSerializer(serializers.Serializer):
+    assignment = AssignmentSerializer()
+    warnings = FindingSerializer(many=True, help_text="what the pre-submit checks found")
 
 
 # -- Authentication --------------------------------------------------------------------------

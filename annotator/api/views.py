@@ -8,6 +8,7 @@ services' ValidationError and ConflictError become 400 and 409 in `errors.py`.
 from __future__ import annotations
 
 from axes.helpers import get_cool_off, get_lockout_message
+from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
@@ -23,6 +24,16 @@ from annotator.models import Membership
 BAD_INPUT = OpenApiResponse(description="{field: [messages]} naming each field at fault")
 NOT_FOUND = OpenApiResponse(description="no such object within your reach")
 STALE = OpenApiResponse(s.ConflictSerializer, description="the version sent is not current")
+READ_ONLY = OpenApiResponse(
+    s.DetailSerializer,
+    description="your assignment refuses it: you submitted this document (reopen it first), "
+    "or the document got its coders meanwhile",
+)
+STALE_OR_READ_ONLY = OpenApiResponse(
+    s.ConflictSerializer,
+    description="the version sent is not current; or your assignment refuses the change "
+    "(`detail` says which, without current_version)",
+)
 MANAGERS_ONLY = "only the project's managers may add documents"
 
 
@@ -156,13 +167,18 @@ class DocumentAnnotations(generics.ListAPIView):
             200: OpenApiResponse(s.AnnotationSerializer, description="client_id seen before"),
             400: BAD_INPUT,
             404: NOT_FOUND,
+            409: READ_ONLY,
         },
     )
     def post(self, request, document_id: int):
-        """Create a span (coders only). Retrying with the same client_id returns the first."""
-        document = access.get_document_for_coder(request.user, document_id)
+        """Create a span (coders only, through an open assignment; in automatic mode the first
+        change to a document with room takes it). Retrying with the same client_id returns
+        the first."""
+        document, assignment = access.get_document_for_coding(request.user, document_id, write=True)
         data = _validated(s.AnnotationCreateSerializer, request.data)
-        span, created = services.span_create(document=document, coder=request.user, **data)
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            span, created = services.span_create(document=document, coder=request.user, **data)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.AnnotationSerializer(span).data, status=code)
 
@@ -177,25 +193,38 @@ class AnnotationDetail(APIView):
 
     @extend_schema(
         request=s.AnnotationUpdateSerializer,
-        responses={200: s.AnnotationSerializer, 400: BAD_INPUT, 404: NOT_FOUND, 409: STALE},
+        responses={
+            200: s.AnnotationSerializer,
+            400: BAD_INPUT,
+            404: NOT_FOUND,
+            409: STALE_OR_READ_ONLY,
+        },
     )
     def patch(self, request, annotation_id: int):
         """Change one of your spans; refused with 409, changing nothing, unless `version` is
-        current. `attributes`, when sent, replaces them all."""
+        current and your assignment on the document is open. `attributes`, when sent,
+        replaces them all."""
         span = access.get_annotation_for_coder(request.user, annotation_id)
         data = _validated(s.AnnotationUpdateSerializer, request.data)
-        services.span_update(annotation=span, coder=request.user, **data)
+        assignment = access.coding_assignment(request.user, span.document, write=True)
+        with transaction.atomic():
+            services.assignment_take(document=span.document, coder=request.user, current=assignment)
+            services.span_update(annotation=span, coder=request.user, **data)
         return Response(s.AnnotationSerializer(span).data)
 
     @extend_schema(
         parameters=[s.VersionSerializer],
-        responses={204: None, 400: BAD_INPUT, 404: NOT_FOUND, 409: STALE},
+        responses={204: None, 400: BAD_INPUT, 404: NOT_FOUND, 409: STALE_OR_READ_ONLY},
     )
     def delete(self, request, annotation_id: int):
-        """Delete one of your spans and its links, if `version` is current."""
+        """Delete one of your spans and its links, if `version` is current and your
+        assignment on the document is open."""
         span = access.get_annotation_for_coder(request.user, annotation_id)
         version = _validated(s.VersionSerializer, request.query_params)["version"]
-        services.span_delete(annotation=span, coder=request.user, version=version)
+        assignment = access.coding_assignment(request.user, span.document, write=True)
+        with transaction.atomic():
+            services.assignment_take(document=span.document, coder=request.user, current=assignment)
+            services.span_delete(annotation=span, coder=request.user, version=version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -221,29 +250,37 @@ class DocumentRelations(generics.ListAPIView):
             200: OpenApiResponse(s.RelationSerializer, description="client_id seen before"),
             400: BAD_INPUT,
             404: NOT_FOUND,
+            409: READ_ONLY,
         },
     )
     def post(self, request, document_id: int):
-        """Link two of your spans in this document (coders only)."""
-        document = access.get_document_for_coder(request.user, document_id)
+        """Link two of your spans in this document (coders only, through an open assignment)."""
+        document, assignment = access.get_document_for_coding(request.user, document_id, write=True)
         data = _validated(s.RelationCreateSerializer, request.data)
-        relation, created = services.relation_create(
-            document=document,
-            coder=request.user,
-            type=data["type"],
-            source_id=data["source"],
-            target_id=data["target"],
-            client_id=data.get("client_id"),
-        )
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            relation, created = services.relation_create(
+                document=document,
+                coder=request.user,
+                type=data["type"],
+                source_id=data["source"],
+                target_id=data["target"],
+                client_id=data.get("client_id"),
+            )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.RelationSerializer(relation).data, status=code)
 
 
 @extend_schema(tags=["relations"])
 class RelationDetail(APIView):
-    @extend_schema(responses={204: None, 404: NOT_FOUND})
+    @extend_schema(responses={204: None, 404: NOT_FOUND, 409: READ_ONLY})
     def delete(self, request, relation_id: int):
-        """Delete one of your links."""
+        """Delete one of your links (through an open assignment on its document)."""
         relation = access.get_relation_for_coder(request.user, relation_id)
-        services.relation_delete(relation=relation, coder=request.user)
+        assignment = access.coding_assignment(request.user, relation.document, write=True)
+        with transaction.atomic():
+            services.assignment_take(
+                document=relation.document, coder=request.user, current=assignment
+            )
+            services.relation_delete(relation=relation, coder=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

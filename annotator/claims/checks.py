@@ -99,13 +99,18 @@ def run_checks(
     """Every finding for one coder's annotation of one document; an empty list means submit."""
     by_id = {span.id: span for span in map(Span.coerce, spans)}
     links = [Relation.coerce(r) for r in relations]
-    findings = check_relation_ends(by_id, links, signatures or DEFAULT_SIGNATURES)
+    # An empty mapping is a codebook without limits, not a request for the defaults.
+    if signatures is None:
+        signatures = DEFAULT_SIGNATURES
+    if cardinalities is None:
+        cardinalities = DEFAULT_CARDINALITIES
+    findings = check_relation_ends(by_id, links, signatures)
     known = [r for r in links if r.from_id in by_id and r.to_id in by_id]
     findings += check_claimed_by(by_id, known)
     findings += check_counts(by_id)
     findings += check_subsets(by_id, known)
     findings += check_dates(by_id, known)
-    findings += check_cardinalities(by_id, known, cardinalities or DEFAULT_CARDINALITIES)
+    findings += check_cardinalities(by_id, known, cardinalities)
     return findings
 
 

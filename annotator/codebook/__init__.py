@@ -280,7 +280,9 @@ def install_codebook(project, data: dict) -> None:
         for order, spec in enumerate(data.get("relation_types", []))
     )
     ListEntry.objects.bulk_create(
-        ListEntry(project=project, list_name=list_name, name=entry["name"], aliases=entry["aliases"])
+        ListEntry(
+            project=project, list_name=list_name, name=entry["name"], aliases=entry["aliases"]
+        )
         for list_name, entries in data.get("lists", {}).items()
         for entry in entries
     )

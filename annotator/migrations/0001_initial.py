@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,252 +16,511 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('outlet', models.CharField(blank=True, max_length=200)),
-                ('url', models.URLField(blank=True, max_length=2000)),
-                ('published', models.DateField(blank=True, null=True)),
-                ('language', models.CharField(blank=True, max_length=20)),
-                ('external_id', models.CharField(blank=True, max_length=200)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('text', models.TextField()),
-                ('content_hash', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("outlet", models.CharField(blank=True, max_length=200)),
+                ("url", models.URLField(blank=True, max_length=2000)),
+                ("published", models.DateField(blank=True, null=True)),
+                ("language", models.CharField(blank=True, max_length=20)),
+                ("external_id", models.CharField(blank=True, max_length=200)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("text", models.TextField()),
+                ("content_hash", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Label',
+            name="Label",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('colour', models.CharField(default='#ffd54f', max_length=7)),
-                ('hotkey', models.CharField(blank=True, max_length=1)),
-                ('description', models.TextField(blank=True)),
-                ('examples', models.TextField(blank=True)),
-                ('enabled', models.BooleanField(default=True)),
-                ('order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                ("colour", models.CharField(default="#ffd54f", max_length=7)),
+                ("hotkey", models.CharField(blank=True, max_length=1)),
+                ("description", models.TextField(blank=True)),
+                ("examples", models.TextField(blank=True)),
+                ("enabled", models.BooleanField(default=True)),
+                ("order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['order', 'id'],
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('allow_overlap', models.BooleanField(default=False)),
-                ('codebook_version', models.PositiveIntegerField(default=1)),
-                ('created', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("allow_overlap", models.BooleanField(default=False)),
+                ("codebook_version", models.PositiveIntegerField(default=1)),
+                ("created", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Annotation',
+            name="Annotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('codebook_version', models.PositiveIntegerField(default=1)),
-                ('client_id', models.CharField(blank=True, max_length=64, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('coder', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotations', to='annotator.document')),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to='annotator.label')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("codebook_version", models.PositiveIntegerField(default=1)),
+                ("client_id", models.CharField(blank=True, max_length=64, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "coder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="annotations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="annotations",
+                        to="annotator.document",
+                    ),
+                ),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="annotations",
+                        to="annotator.label",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start', 'end', 'id'],
+                "ordering": ["start", "end", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('manager', 'Manager'), ('adjudicator', 'Adjudicator'), ('coder', 'Coder')], max_length=20)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='annotator.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("manager", "Manager"),
+                            ("adjudicator", "Adjudicator"),
+                            ("coder", "Coder"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="annotator.project",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ListEntry',
+            name="ListEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('list_name', models.CharField(max_length=50)),
-                ('name', models.CharField(max_length=200)),
-                ('aliases', models.JSONField(blank=True, default=list)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='list_entries', to='annotator.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("list_name", models.CharField(max_length=50)),
+                ("name", models.CharField(max_length=200)),
+                ("aliases", models.JSONField(blank=True, default=list)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="list_entries",
+                        to="annotator.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['list_name', 'name'],
+                "ordering": ["list_name", "name"],
             },
         ),
         migrations.AddField(
-            model_name='label',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='labels', to='annotator.project'),
+            model_name="label",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="labels",
+                to="annotator.project",
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='annotator.project'),
+            model_name="document",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="documents",
+                to="annotator.project",
+            ),
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=40)),
-                ('object_type', models.CharField(max_length=40)),
-                ('object_id', models.BigIntegerField(null=True)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('undone', models.BooleanField(default=False)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='audit_events', to='annotator.document')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audit_events', to='annotator.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=40)),
+                ("object_type", models.CharField(max_length=40)),
+                ("object_id", models.BigIntegerField(null=True)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("undone", models.BooleanField(default=False)),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audit_events",
+                        to="annotator.document",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audit_events",
+                        to="annotator.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='RelationType',
+            name="RelationType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('max_per_source', models.PositiveIntegerField(blank=True, null=True)),
-                ('min_per_source', models.PositiveIntegerField(default=0)),
-                ('hotkey', models.CharField(blank=True, max_length=1)),
-                ('description', models.TextField(blank=True)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('from_label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotator.label')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='relation_types', to='annotator.project')),
-                ('to_label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotator.label')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                ("max_per_source", models.PositiveIntegerField(blank=True, null=True)),
+                ("min_per_source", models.PositiveIntegerField(default=0)),
+                ("hotkey", models.CharField(blank=True, max_length=1)),
+                ("description", models.TextField(blank=True)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "from_label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotator.label",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="relation_types",
+                        to="annotator.project",
+                    ),
+                ),
+                (
+                    "to_label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotator.label",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'id'],
+                "ordering": ["order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Relation',
+            name="Relation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('client_id', models.CharField(blank=True, max_length=64, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('coder', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='relations', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='relations', to='annotator.document')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outgoing', to='annotator.annotation')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incoming', to='annotator.annotation')),
-                ('type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='relations', to='annotator.relationtype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("client_id", models.CharField(blank=True, max_length=64, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "coder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="relations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="relations",
+                        to="annotator.document",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outgoing",
+                        to="annotator.annotation",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incoming",
+                        to="annotator.annotation",
+                    ),
+                ),
+                (
+                    "type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="relations",
+                        to="annotator.relationtype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='AttributeDefinition',
+            name="AttributeDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50)),
-                ('kind', models.CharField(choices=[('enum', 'One value from a list'), ('multi_enum', 'Several values from a list'), ('integer', 'Whole number'), ('boolean', 'Yes / no'), ('text', 'Free text'), ('reference', 'A name from a project list')], max_length=20)),
-                ('values', models.JSONField(blank=True, default=list)),
-                ('list_name', models.CharField(blank=True, max_length=50)),
-                ('allow_other', models.BooleanField(default=True)),
-                ('default', models.JSONField(blank=True, null=True)),
-                ('help_text', models.CharField(blank=True, max_length=300)),
-                ('order', models.PositiveIntegerField(default=0)),
-                ('label', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attributes', to='annotator.label')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("enum", "One value from a list"),
+                            ("multi_enum", "Several values from a list"),
+                            ("integer", "Whole number"),
+                            ("boolean", "Yes / no"),
+                            ("text", "Free text"),
+                            ("reference", "A name from a project list"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("values", models.JSONField(blank=True, default=list)),
+                ("list_name", models.CharField(blank=True, max_length=50)),
+                ("allow_other", models.BooleanField(default=True)),
+                ("default", models.JSONField(blank=True, null=True)),
+                ("help_text", models.CharField(blank=True, max_length=300)),
+                ("order", models.PositiveIntegerField(default=0)),
+                (
+                    "label",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attributes",
+                        to="annotator.label",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('label', 'name'), name='attribute_name_unique')],
+                "ordering": ["order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("label", "name"), name="attribute_name_unique")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['document', 'coder', 'start'], name='annotation_doc_coder'),
+            model_name="annotation",
+            index=models.Index(fields=["document", "coder", "start"], name="annotation_doc_coder"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('start__gte', 0)), name='annotation_start_nonnegative'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("start__gte", 0)), name="annotation_start_nonnegative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='annotation_end_after_start'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))),
+                name="annotation_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('end', django.db.models.expressions.CombinedExpression(models.F('start'), '+', django.db.models.functions.text.Length('text')))), name='annotation_quote_length'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "end",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("start"), "+", django.db.models.functions.text.Length("text")
+                        ),
+                    )
+                ),
+                name="annotation_quote_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_id__isnull', False)), fields=('coder', 'client_id'), name='annotation_client_id_unique'),
+            model_name="annotation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_id__isnull", False)),
+                fields=("coder", "client_id"),
+                name="annotation_client_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('project', 'user', 'role'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("project", "user", "role"), name="membership_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='listentry',
-            constraint=models.UniqueConstraint(fields=('project', 'list_name', 'name'), name='list_entry_unique'),
+            model_name="listentry",
+            constraint=models.UniqueConstraint(
+                fields=("project", "list_name", "name"), name="list_entry_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='label',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='label_name_unique'),
+            model_name="label",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="label_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='label',
-            constraint=models.UniqueConstraint(condition=models.Q(('hotkey', ''), _negated=True), fields=('project', 'hotkey'), name='label_hotkey_unique'),
+            model_name="label",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("hotkey", ""), _negated=True),
+                fields=("project", "hotkey"),
+                name="label_hotkey_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='label',
-            constraint=models.CheckConstraint(condition=models.Q(('colour__regex', '^#[0-9a-fA-F]{6}$')), name='label_colour_hex'),
+            model_name="label",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("colour__regex", "^#[0-9a-fA-F]{6}$")), name="label_colour_hex"
+            ),
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['project', 'position'], name='annotator_d_project_3f137c_idx'),
+            model_name="document",
+            index=models.Index(
+                fields=["project", "position"], name="annotator_d_project_3f137c_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.CheckConstraint(condition=models.Q(('text', ''), _negated=True), name='document_text_not_empty'),
+            model_name="document",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("text", ""), _negated=True), name="document_text_not_empty"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['document', 'user', 'undone'], name='audit_doc_user'),
+            model_name="auditevent",
+            index=models.Index(fields=["document", "user", "undone"], name="audit_doc_user"),
         ),
         migrations.AddConstraint(
-            model_name='relationtype',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='relation_type_unique'),
+            model_name="relationtype",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="relation_type_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='relation',
-            index=models.Index(fields=['document', 'coder'], name='relation_doc_coder'),
+            model_name="relation",
+            index=models.Index(fields=["document", "coder"], name="relation_doc_coder"),
         ),
         migrations.AddConstraint(
-            model_name='relation',
-            constraint=models.CheckConstraint(condition=models.Q(('source', models.F('target')), _negated=True), name='relation_not_reflexive'),
+            model_name="relation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source", models.F("target")), _negated=True),
+                name="relation_not_reflexive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='relation',
-            constraint=models.UniqueConstraint(condition=models.Q(('deleted_at__isnull', True)), fields=('type', 'source', 'target'), name='relation_unique_alive'),
+            model_name="relation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=("type", "source", "target"),
+                name="relation_unique_alive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='relation',
-            constraint=models.UniqueConstraint(condition=models.Q(('client_id__isnull', False)), fields=('coder', 'client_id'), name='relation_client_id_unique'),
+            model_name="relation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client_id__isnull", False)),
+                fields=("coder", "client_id"),
+                name="relation_client_id_unique",
+            ),
         ),
     ]

@@ -8,105 +8,157 @@ from annotator.migrations._invariants import SQLITE_BACKWARD, SQLITE_FORWARD, sq
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotator', '0002_database_invariants'),
+        ("annotator", "0002_database_invariants"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(sqlite_only(SQLITE_BACKWARD), sqlite_only(SQLITE_FORWARD)),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('assigned', 'Assigned'), ('in_progress', 'In progress'), ('submitted', 'Submitted'), ('released', 'Released')], default='assigned', max_length=20)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('last_activity_at', models.DateTimeField(blank=True, null=True)),
-                ('active_seconds', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("assigned", "Assigned"),
+                            ("in_progress", "In progress"),
+                            ("submitted", "Submitted"),
+                            ("released", "Released"),
+                        ],
+                        default="assigned",
+                        max_length=20,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                ("last_activity_at", models.DateTimeField(blank=True, null=True)),
+                ("active_seconds", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='document',
-            name='adjudication_started_at',
+            model_name="document",
+            name="adjudication_started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='document',
-            name='shuffle_key',
+            model_name="document",
+            name="shuffle_key",
             field=models.BigIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
-            model_name='project',
-            name='abandon_after_hours',
+            model_name="project",
+            name="abandon_after_hours",
             field=models.PositiveIntegerField(default=72),
         ),
         migrations.AddField(
-            model_name='project',
-            name='assignment_mode',
-            field=models.CharField(choices=[('automatic', 'Automatic: coders take the next document'), ('manual', 'Manual: managers assign documents')], default='automatic', max_length=20),
+            model_name="project",
+            name="assignment_mode",
+            field=models.CharField(
+                choices=[
+                    ("automatic", "Automatic: coders take the next document"),
+                    ("manual", "Manual: managers assign documents"),
+                ],
+                default="automatic",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='document_order',
-            field=models.CharField(choices=[('import', 'Import order'), ('random', 'Random (seeded)')], default='import', max_length=20),
+            model_name="project",
+            name="document_order",
+            field=models.CharField(
+                choices=[("import", "Import order"), ("random", "Random (seeded)")],
+                default="import",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='hide_coder_names',
+            model_name="project",
+            name="hide_coder_names",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='project',
-            name='overlap_k',
+            model_name="project",
+            name="overlap_k",
             field=models.PositiveSmallIntegerField(default=2),
         ),
         migrations.AddField(
-            model_name='project',
-            name='random_seed',
+            model_name="project",
+            name="random_seed",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddConstraint(
-            model_name='project',
-            constraint=models.CheckConstraint(condition=models.Q(('overlap_k__gte', 1), ('overlap_k__lte', 10)), name='project_overlap_k_range'),
+            model_name="project",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("overlap_k__gte", 1), ("overlap_k__lte", 10)),
+                name="project_overlap_k_range",
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='assigned_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="assignment",
+            name="assigned_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='coder',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to=settings.AUTH_USER_MODEL),
+            model_name="assignment",
+            name="coder",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assignments",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='document',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='annotator.document'),
+            model_name="assignment",
+            name="document",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assignments",
+                to="annotator.document",
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='project',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='annotator.project'),
+            model_name="assignment",
+            name="project",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assignments",
+                to="annotator.project",
+            ),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(fields=['project', 'coder', 'state'], name='assignment_coder_state'),
+            model_name="assignment",
+            index=models.Index(fields=["project", "coder", "state"], name="assignment_coder_state"),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(fields=['document', 'state'], name='assignment_document_state'),
+            model_name="assignment",
+            index=models.Index(fields=["document", "state"], name="assignment_document_state"),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'released'), _negated=True), fields=('document', 'coder'), name='assignment_one_live_per_coder'),
+            model_name="assignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "released"), _negated=True),
+                fields=("document", "coder"),
+                name="assignment_one_live_per_coder",
+            ),
         ),
         migrations.RunPython(sqlite_only(SQLITE_FORWARD), sqlite_only(SQLITE_BACKWARD)),
-]
+    ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotator', '0003_assignments'),
+        ("annotator", "0003_assignments"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='project',
-            name='guidelines',
+            model_name="project",
+            name="guidelines",
             field=models.TextField(blank=True),
         ),
     ]

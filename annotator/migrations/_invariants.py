@@ -8,7 +8,6 @@ PostgreSQL and SQLite both count characters (code points) in length()/substr(), 
 as Python string indices, so the check is exact for any text, emoji and Arabic included.
 """
 
-
 POSTGRES_FORWARD = [
     r"""
 CREATE OR REPLACE FUNCTION annotator_check_quote() RETURNS trigger AS $$

@@ -10,10 +10,13 @@ from annotator.models.codebooks import (
     RelationType,
 )
 from annotator.models.documents import Document
+from annotator.models.gold import GoldOrigin, GoldRejection, GoldRelation, GoldSpan
 from annotator.models.projects import Membership, Project, Role
+from annotator.models.reports import AgreementSnapshot, SnapshotState
 
 __all__ = [
     "ACTIVE_STATES",
+    "AgreementSnapshot",
     "OPEN_STATES",
     "Assignment",
     "AssignmentState",
@@ -22,6 +25,10 @@ __all__ = [
     "AttributeKind",
     "AuditEvent",
     "Document",
+    "GoldOrigin",
+    "GoldRejection",
+    "GoldRelation",
+    "GoldSpan",
     "Label",
     "ListEntry",
     "Membership",
@@ -29,4 +36,5 @@ __all__ = [
     "Relation",
     "RelationType",
     "Role",
+    "SnapshotState",
 ]

@@ -39,7 +39,9 @@ class Annotation(models.Model):
     coder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations"
     )
-    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="annotations")
+    # RESTRICT, not PROTECT: a label with spans cannot be deleted, but a project can be,
+    # cascading to its labels and spans together.
+    label = models.ForeignKey(Label, on_delete=models.RESTRICT, related_name="annotations")
     # Python string indices (code points) into document.text, half-open.
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
@@ -58,10 +60,20 @@ class Annotation(models.Model):
 
     class Meta:
         ordering = ["start", "end", "id"]
-        indexes = [models.Index(fields=["document", "coder", "start"], name="annotation_doc_coder")]
+        indexes = [
+            models.Index(fields=["document", "coder", "start"], name="annotation_doc_coder"),
+            # The dashboard's spans per coder (an index-only scan of the live spans).
+            models.Index(
+                fields=["document", "coder"],
+                condition=Q(deleted_at__isnull=True),
+                name="annotation_alive_doc_coder",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(start__gte=0), name="annotation_start_nonnegative"),
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="annotation_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="annotation_end_after_start"
+            ),
             # The quote's length equals the span's length; a trigger (migration 0002) checks
             # that it equals document.text[start:end] and that end <= len(document.text).
             models.CheckConstraint(
@@ -98,7 +110,7 @@ class Relation(models.Model):
     coder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="relations"
     )
-    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
+    type = models.ForeignKey(RelationType, on_delete=models.RESTRICT, related_name="relations")
     source = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="outgoing")
     target = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="incoming")
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001

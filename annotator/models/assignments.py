@@ -63,6 +63,12 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["project", "coder", "state"], name="assignment_coder_state"),
             models.Index(fields=["document", "state"], name="assignment_document_state"),
+            # The dashboard's submissions per day (an index-only range scan).
+            models.Index(
+                fields=["project", "submitted_at"],
+                condition=Q(state="submitted"),
+                name="assignment_submitted_day",
+            ),
         ]
         constraints = [
             # One live assignment per coder and document; released ones are history.

@@ -42,6 +42,8 @@ class Document(models.Model):
     shuffle_key = models.BigIntegerField(default=0, db_default=0)
     # Set when an adjudicator opens the document; coders can no longer reopen submissions.
     adjudication_started_at = models.DateTimeField(null=True, blank=True)
+    # Set when the adjudicator completes the gold (state "adjudicated"); cleared by a reopen.
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = DocumentQuerySet.as_manager()

@@ -48,6 +48,12 @@ class Project(models.Model):
     hide_coder_names = models.BooleanField(default=False)
     # Bumped by every codebook change; annotations remember the version they were made under.
     codebook_version = models.PositiveIntegerField(default=1)
+    # The number lexicon per language ({"en": {...}}, the shape of claims/lexicon_en.json),
+    # as a manager edited it; a language without an entry uses the shipped lexicon.
+    # db_default: SQLite then adds the column in place (see Document.shuffle_key).
+    lexicon = models.JSONField(default=dict, blank=True, db_default={})
+    # Codes of pre-submit findings (annotator.claims.checks) that make submitting refuse.
+    blocking_checks = models.JSONField(default=list, blank=True, db_default=[])
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()

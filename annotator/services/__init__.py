@@ -10,10 +10,32 @@ from annotator.services.annotations import (
     span_update,
     undo_last,
 )
+from annotator.services.assignments import (
+    AssignmentStateError,
+    assignment_create,
+    assignment_next,
+    assignment_release,
+    assignment_reopen,
+    assignment_submit,
+    assignment_take,
+    assignment_touch,
+    assignment_warnings,
+    assignments_release_abandoned,
+)
 from annotator.services.projects import document_create, member_add, project_create
 
 __all__ = [
+    "AssignmentStateError",
     "ConflictError",
+    "assignment_create",
+    "assignment_next",
+    "assignment_release",
+    "assignment_reopen",
+    "assignment_submit",
+    "assignment_take",
+    "assignment_touch",
+    "assignment_warnings",
+    "assignments_release_abandoned",
     "document_create",
     "member_add",
     "project_create",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from annotator.codebook import Codebook, LabelSpec, clean_attributes, get_codebook
 from annotator.models import Annotation, AuditEvent, Document, Relation
-from annotator.services import audit
+from annotator.services import audit, numbers
 
 UNKNOWN_LABEL = "unknown label {name!r}; this project's labels are: {known}"
 DISABLED_LABEL = "label {name!r} is switched off in this project's codebook"
@@ -44,7 +44,9 @@ NO_SUCH_SPAN = "no span {id!r} of yours in this document"
 RELATION_LABELS = "{type} links {expected_from} → {expected_to}, not {got_from} → {got_to}"
 RELATION_SELF = "a span cannot be linked to itself"
 RELATION_DUPLICATE = "this {type} link already exists"
-RELATION_CARDINALITY = "{label} {text!r} already has {count} {type} link(s); at most {limit} allowed"
+RELATION_CARDINALITY = (
+    "{label} {text!r} already has {count} {type} link(s); at most {limit} allowed"
+)
 LABEL_CHANGE_BREAKS_LINKS = (
     "changing the label to {label} would break {count} link(s) ({types}); remove them first"
 )
@@ -79,7 +81,9 @@ def _as_int(field: str, value: Any) -> int:
 
 def _check_client_id(client_id: Any) -> None:
     if client_id and len(str(client_id)) > 64:
-        raise ValidationError({"client_id": [CLIENT_ID_TOO_LONG.format(length=len(str(client_id)))]})
+        raise ValidationError(
+            {"client_id": [CLIENT_ID_TOO_LONG.format(length=len(str(client_id)))]}
+        )
 
 
 def _resolve_label(codebook: Codebook, name: Any) -> LabelSpec:
@@ -113,7 +117,12 @@ def _check_bounds(document: Document, start: Any, end: Any, text: Any) -> tuple[
 
 
 def _check_overlap(
-    codebook: Codebook, document: Document, coder, label: LabelSpec, start: int, end: int,
+    codebook: Codebook,
+    document: Document,
+    coder,
+    label: LabelSpec,
+    start: int,
+    end: int,
     exclude_id: int | None = None,
 ) -> None:
     neighbours = (
@@ -161,9 +170,7 @@ def span_create(
         existing = Annotation.objects.filter(coder=coder, client_id=client_id).first()
         if existing is not None:
             if existing.document_id != document.pk:
-                raise ValidationError(
-                    {"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]}
-                )
+                raise ValidationError({"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]})
             if existing.deleted_at is not None:
                 raise ValidationError(
                     {"client_id": [CLIENT_ID_DELETED.format(client_id=client_id)]}
@@ -174,7 +181,8 @@ def span_create(
     start, end = _check_bounds(document, start, end, text)
     given = dict(attributes or {})
     defaults = {a.name: a.default for a in label_spec.attributes if a.default is not None}
-    cleaned = clean_attributes(label_spec, {**defaults, **given})
+    # A claim's numbers come from its text unless the client sent them (services/numbers.py).
+    cleaned = numbers.attributes_on_create(document, label_spec, text, given, defaults)
     _check_overlap(codebook, document, coder, label_spec, start, end)
     span = Annotation(
         document=document,
@@ -199,7 +207,10 @@ def span_create(
                 return existing, False
         raise
     audit.record(
-        user=coder, document=document, action="span.create", obj=span,
+        user=coder,
+        document=document,
+        action="span.create",
+        obj=span,
         after=audit.span_snapshot(span),
     )
     return span, True
@@ -228,9 +239,11 @@ def _bump(span: Annotation, expected_version: int, **fields) -> None:
         pk=span.pk, version=expected_version, deleted_at__isnull=True
     ).update(**fields)
     if written != 1:
-        current = Annotation.objects.filter(pk=span.pk, deleted_at__isnull=True).values_list(
-            "version", flat=True
-        ).first()
+        current = (
+            Annotation.objects.filter(pk=span.pk, deleted_at__isnull=True)
+            .values_list("version", flat=True)
+            .first()
+        )
         raise ConflictError(span.pk, expected_version, current)
     for name, value in fields.items():
         setattr(span, name, value)
@@ -271,25 +284,44 @@ def span_update(
     if start is not None or end is not None or text is not None:
         new_start = span.start if start is None else start
         new_end = span.end if end is None else end
-        new_text = text if text is not None else document.text[_as_int("start", new_start):_as_int("end", new_end)]
+        new_text = (
+            text
+            if text is not None
+            else document.text[_as_int("start", new_start) : _as_int("end", new_end)]
+        )
         new_start, new_end = _check_bounds(document, new_start, new_end, new_text)
-        _check_overlap(codebook, document, coder, label_spec, new_start, new_end, exclude_id=span.pk)
+        _check_overlap(
+            codebook, document, coder, label_spec, new_start, new_end, exclude_id=span.pk
+        )
         changes.update(start=new_start, end=new_end, text=new_text)
     elif "label_id" in changes and (
         # A new label in place creates no overlap, but can duplicate a span of that label.
-        Annotation.objects.for_document(document).by_coder(coder).alive()
+        Annotation.objects.for_document(document)
+        .by_coder(coder)
+        .alive()
         .filter(start=span.start, end=span.end, label_id=label_spec.id)
-        .exclude(pk=span.pk).exists()
+        .exclude(pk=span.pk)
+        .exists()
     ):
         raise ValidationError(
-            {"start": [DUPLICATE_SPAN.format(label=label_spec.name, start=span.start, end=span.end)]}
+            {
+                "start": [
+                    DUPLICATE_SPAN.format(label=label_spec.name, start=span.start, end=span.end)
+                ]
+            }
         )
+    # Keeps a claim's numbers in step with its text; refuses an override without a note.
+    changes = numbers.changes_on_update(document, label_spec, span, changes)
     if changes:
         changes["codebook_version"] = codebook.version
         _bump(span, int(version), **changes)
         audit.record(
-            user=coder, document=document, action="span.update", obj=span,
-            before=before, after=audit.span_snapshot(span),
+            user=coder,
+            document=document,
+            action="span.update",
+            obj=span,
+            before=before,
+            after=audit.span_snapshot(span),
         )
     return span
 
@@ -307,7 +339,9 @@ def _check_relations_survive_label(codebook: Codebook, span: Annotation, new_lab
             {
                 "label": [
                     LABEL_CHANGE_BREAKS_LINKS.format(
-                        label=new_label.name, count=len(broken), types=", ".join(sorted(set(broken)))
+                        label=new_label.name,
+                        count=len(broken),
+                        types=", ".join(sorted(set(broken))),
                     )
                 ]
             }
@@ -321,14 +355,20 @@ def span_delete(*, annotation: Annotation, coder, version: Any) -> Annotation:
     now = timezone.now()
     # One filter, not a UNION: SQLite refuses the ORDER BY (Meta.ordering) inside a compound query.
     relation_ids = list(
-        Relation.objects.alive().filter(Q(source=span) | Q(target=span)).values_list("id", flat=True)
+        Relation.objects.alive()
+        .filter(Q(source=span) | Q(target=span))
+        .values_list("id", flat=True)
     )
     Relation.objects.filter(pk__in=relation_ids).update(deleted_at=now)
     before = audit.span_snapshot(span)
     _bump(span, int(version), deleted_at=now)
     audit.record(
-        user=coder, document=span.document, action="span.delete", obj=span,
-        before=before, after={"relation_ids": relation_ids},
+        user=coder,
+        document=span.document,
+        action="span.delete",
+        obj=span,
+        before=before,
+        after={"relation_ids": relation_ids},
     )
     return span
 
@@ -348,9 +388,7 @@ def relation_create(
         existing = Relation.objects.filter(coder=coder, client_id=client_id).first()
         if existing is not None:
             if existing.document_id != document.pk:
-                raise ValidationError(
-                    {"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]}
-                )
+                raise ValidationError({"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]})
             return existing, False
     codebook = get_codebook(document.project)
     relation_type = codebook.relation_type_by_name(type) if isinstance(type, str) else None
@@ -360,18 +398,17 @@ def relation_create(
     ends = {}
     for field, span_id in (("source", source_id), ("target", target_id)):
         span_id = _as_int(field, span_id)
-        span = (
-            Annotation.objects.alive()
-            .filter(pk=span_id, document=document, coder=coder)
-            .first()
-        )
+        span = Annotation.objects.alive().filter(pk=span_id, document=document, coder=coder).first()
         if span is None:
             raise ValidationError({field: [NO_SUCH_SPAN.format(id=span_id)]})
         ends[field] = span
     source, target = ends["source"], ends["target"]
     if source.pk == target.pk:
         raise ValidationError({"target": [RELATION_SELF]})
-    if (source.label_id, target.label_id) != (relation_type.from_label_id, relation_type.to_label_id):
+    if (source.label_id, target.label_id) != (
+        relation_type.from_label_id,
+        relation_type.to_label_id,
+    ):
 
         def name(label_id):
             spec = codebook.label_by_id(label_id)
@@ -419,7 +456,10 @@ def relation_create(
         client_id=client_id or None,
     )
     audit.record(
-        user=coder, document=document, action="relation.create", obj=relation,
+        user=coder,
+        document=document,
+        action="relation.create",
+        obj=relation,
         after=audit.relation_snapshot(relation),
     )
     return relation, True
@@ -432,7 +472,10 @@ def relation_delete(*, relation: Relation, coder) -> Relation:
     )
     if written:
         audit.record(
-            user=coder, document=relation.document, action="relation.delete", obj=relation,
+            user=coder,
+            document=relation.document,
+            action="relation.delete",
+            obj=relation,
             before=audit.relation_snapshot(relation),
         )
     return relation

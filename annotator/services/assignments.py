@@ -1,37 +1,79 @@
 """The work queue: handing out documents to coders, never more than k per document.
 
 The race for the last slot of a document is settled by a row lock on the document
-(PostgreSQL) or by SQLite's single writer (IMMEDIATE transactions), then a recount.
+(PostgreSQL) or by SQLite's single writer (IMMEDIATE transactions), then a recount. Every
+path that adds a live assignment (assignment_next, assignment_take, assignment_create) takes
+that lock first, so the recount under it is the truth.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
+from annotator import checks
+from annotator.claims.checks import Finding
 from annotator.models import (
     ACTIVE_STATES,
     OPEN_STATES,
     Assignment,
     AssignmentState,
+    AuditEvent,
     Document,
+    Membership,
     Project,
     Role,
 )
+from annotator.models.projects import AssignmentMode, DocumentOrder
 from annotator.services import audit
 
 NOT_A_CODER = "{username} is not a coder in this project"
+NOT_IN_PROJECT = "document {document} is not in this project"
 ALREADY_ASSIGNED = "{username} already has document {document} assigned"
 DOCUMENT_FULL = "document {document} already has its {k} coders"
 NOT_OPEN = "this assignment is {state}; only an assigned or in-progress one can be {verb}"
 NOT_SUBMITTED = "only a submitted assignment can be reopened (this one is {state})"
+NOT_YOURS = "only the coder it is assigned to may {verb} this assignment"
 ADJUDICATION_STARTED = "adjudication of this document has started; it can no longer be reopened"
-NOTHING_LEFT = "no document needs a coder right now"
+SUBMITTED_READ_ONLY = "you submitted this document; reopen it to change it"
+NOT_ASSIGNED_TO_YOU = (
+    "this document is not assigned to you; a manager assigns documents in this project"
+)
+DOCUMENT_TAKEN = (
+    "this document has meanwhile been taken by its {k} coders and needs no more; "
+    "nothing was saved — take the next document instead"
+)
+SUBMIT_BLOCKED = "fix this before submitting: {findings}"
+NOTHING_LEFT = "nothing left to code in {project}: every document has its coders or was yours"
+NOTHING_ASSIGNED = "nothing is assigned to you in {project} right now"
+
+# How many abandoned assignments one sweep releases; the rest wait for the next sweep.
+RELEASE_BATCH = 500
+# Candidates fetched per round by assignment_next; a round whose candidates all filled up
+# meanwhile (lost races) is followed by a fresh one.
+CANDIDATE_BATCH = 20
+MAX_ROUNDS = 10
+
+
+class AssignmentStateError(ValidationError):
+    """Refused because of an assignment's state (submitted, released, the document full): the
+    request was well formed, the state of things does not allow it. The API answers 409."""
 
 
 def shuffle_key(seed: int, position: int) -> int:
@@ -40,10 +82,18 @@ def shuffle_key(seed: int, position: int) -> int:
     return int.from_bytes(digest[:7], "big")
 
 
-def _ordered(documents, project: Project):
-    if project.document_order == "random":
-        return documents.order_by("shuffle_key", "id")
-    return documents.order_by("position", "id")
+def _order_fields(project: Project, prefix: str = "") -> list[str]:
+    first = "shuffle_key" if project.document_order == DocumentOrder.RANDOM else "position"
+    return [f"{prefix}{first}", f"{prefix}id"]
+
+
+def _live_count(document_ref) -> Subquery:
+    """Live assignments of a document, as a subquery (COUNT without GROUP BY: 0, never NULL)."""
+    live = Assignment.objects.filter(document=document_ref, state__in=ACTIVE_STATES).order_by()
+    return Subquery(
+        live.annotate(n=Func(F("pk"), function="COUNT")).values("n"),
+        output_field=IntegerField(),
+    )
 
 
 def _record(assignment: Assignment, user, action: str, before: str | None) -> None:
@@ -59,36 +109,70 @@ def _record(assignment: Assignment, user, action: str, before: str | None) -> No
 
 def _lock_document_with_room(document_id: int, project: Project) -> bool:
     """Lock the document row, then count its live assignments under the lock."""
-    locked = Document.objects.select_for_update().filter(pk=document_id).values_list("pk", flat=True)
+    locked = (
+        Document.objects.select_for_update().filter(pk=document_id).values_list("pk", flat=True)
+    )
     if not list(locked):
         return False
     live = Assignment.objects.filter(document_id=document_id, state__in=ACTIVE_STATES).count()
     return live < project.overlap_k
 
 
-@transaction.atomic
-def assignment_next(*, project: Project, coder) -> Assignment | None:
-    """The coder's open assignment if they have one, else the next document that still needs
-    coders and that they have not coded, in the project's order. None when nothing is left."""
-    current = (
+def _lock_coder(project: Project, coder) -> None:
+    """Lock the coder's membership: one coder's concurrent requests for work queue up behind
+    each other (a double click must not hand out two documents). Refuses non-coders."""
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(project=project, user_id=coder.pk, role=Role.CODER)
+        .values_list("pk", flat=True)
+    )
+    if not list(membership):
+        raise ValidationError({"coder": [NOT_A_CODER.format(username=coder.get_username())]})
+
+
+def _open_assignment(project: Project, coder) -> Assignment | None:
+    """The coder's open assignment to continue: one in progress first, then in coding order."""
+    return (
         Assignment.objects.filter(project=project, coder=coder, state__in=OPEN_STATES)
         .select_related("document")
-        .order_by("id")
+        .order_by(
+            Case(When(state=AssignmentState.IN_PROGRESS, then=Value(0)), default=Value(1)),
+            *_order_fields(project, "document__"),
+        )
         .first()
     )
-    if current is not None:
+
+
+@transaction.atomic
+def assignment_next(*, project: Project, coder, now: datetime | None = None) -> Assignment | None:
+    """The coder's open assignment if they have one, else the next document that still needs
+    coders and that they never had (a released one is not handed back), in the project's
+    order. In manual mode only the open assignment. None when nothing is left.
+
+    Abandoned assignments of the project are released first, so their slots are offered."""
+    _lock_coder(project, coder)
+    assignments_release_abandoned(project=project, now=now)
+    current = _open_assignment(project, coder)
+    if current is not None or project.assignment_mode == AssignmentMode.MANUAL:
         return current
-    touched = Assignment.objects.filter(project=project, coder=coder).values("document_id")
-    candidates = _ordered(
+    had = Assignment.objects.filter(document=OuterRef("pk"), coder=coder)
+    candidates = (
         Document.objects.filter(project=project)
-        .exclude(pk__in=touched)
-        .annotate(live=Count("assignments", filter=Q(assignments__state__in=ACTIVE_STATES)))
-        .filter(live__lt=project.overlap_k),
-        project,
-    ).values_list("pk", flat=True)
-    # Try a few candidates: under concurrency the first ones may fill up meanwhile.
-    for document_id in candidates[:50]:
-        with transaction.atomic():
+        .alias(live=_live_count(OuterRef("pk")))
+        .filter(live__lt=project.overlap_k)
+        .exclude(Exists(had))
+        .order_by(*_order_fields(project))
+        .values_list("pk", flat=True)
+    )
+    tried: set[int] = set()
+    for _ in range(MAX_ROUNDS):
+        batch = list(candidates.exclude(pk__in=tried)[:CANDIDATE_BATCH])
+        if not batch:
+            return None
+        for document_id in batch:
+            tried.add(document_id)
+            # Every racer locks documents in coding order, so they cannot deadlock. A document
+            # found full stays locked until commit; racers behind it wait, then find it full.
             if not _lock_document_with_room(document_id, project):
                 continue
             try:
@@ -99,7 +183,7 @@ def assignment_next(*, project: Project, coder) -> Assignment | None:
                         coder=coder,
                         state=AssignmentState.ASSIGNED,
                     )
-            except IntegrityError:
+            except IntegrityError:  # pragma: no cover - the coder lock rules this out
                 continue
             _record(assignment, coder, "assignment.create", None)
             return assignment
@@ -109,69 +193,168 @@ def assignment_next(*, project: Project, coder) -> Assignment | None:
 @transaction.atomic
 def assignment_create(*, project: Project, document: Document, coder, assigned_by) -> Assignment:
     """A manager assigns a document to a coder (manual mode, or on top of the queue)."""
+    if document.project_id != project.pk:
+        raise ValidationError({"document": [NOT_IN_PROJECT.format(document=document.pk)]})
     if not project.memberships.filter(user=coder, role=Role.CODER).exists():
         raise ValidationError({"coder": [NOT_A_CODER.format(username=coder.get_username())]})
-    if Assignment.objects.filter(document=document, coder=coder).exclude(state=AssignmentState.RELEASED).exists():
-        raise ValidationError(
-            {"coder": [ALREADY_ASSIGNED.format(username=coder.get_username(), document=document.pk)]}
-        )
-    if not _lock_document_with_room(document.pk, project):
+    already = ValidationError(
+        {"coder": [ALREADY_ASSIGNED.format(username=coder.get_username(), document=document.pk)]}
+    )
+    room = _lock_document_with_room(document.pk, project)
+    if Assignment.objects.filter(document=document, coder=coder, state__in=ACTIVE_STATES).exists():
+        raise already
+    if not room:
         raise ValidationError(
             {"document": [DOCUMENT_FULL.format(document=document.pk, k=project.overlap_k)]}
         )
-    assignment = Assignment.objects.create(
-        project=project, document=document, coder=coder, assigned_by=assigned_by
-    )
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                project=project, document=document, coder=coder, assigned_by=assigned_by
+            )
+    except IntegrityError:
+        raise already from None
     _record(assignment, assigned_by, "assignment.create", None)
     return assignment
 
 
-def _transition(assignment: Assignment, user, *, to: str, allowed_from, verb: str, **fields) -> Assignment:
-    before = assignment.state
-    written = Assignment.objects.filter(pk=assignment.pk, state__in=allowed_from).update(state=to, **fields)
-    if written != 1:
-        assignment.refresh_from_db(fields=["state"])
-        raise ValidationError({"state": [NOT_OPEN.format(state=assignment.state, verb=verb)]})
-    assignment.refresh_from_db()
-    _record(assignment, user, f"assignment.{verb}", before)
-    return assignment
+def assignment_take(*, document: Document, coder, current: Assignment | None = None) -> Assignment:
+    """Before a coder's write to a document: make sure they hold an open assignment on it.
+
+    In automatic mode a coder without one takes the slot (locked and recounted as in
+    assignment_next; refused if the document filled up meanwhile). An assigned one becomes in
+    progress. A submitted one is read-only until reopened. `current` is the live assignment
+    the caller already read (access.coding_assignment); the common case, an assignment
+    already in progress, then costs one UPDATE (which needs no transaction of its own; call
+    this inside the write's transaction, so that a refused write takes nothing).
+    """
+    if current is not None and current.state == AssignmentState.IN_PROGRESS:
+        now = timezone.now()
+        fresh = Assignment.objects.filter(pk=current.pk, state=AssignmentState.IN_PROGRESS)
+        if fresh.update(last_activity_at=now) == 1:
+            current.last_activity_at = now
+            return current
+    return _take_locked(document=document, coder=coder)
+
+
+@transaction.atomic
+def _take_locked(*, document: Document, coder) -> Assignment:
+    project = document.project
+    room = _lock_document_with_room(document.pk, project)
+    assignment = (
+        Assignment.objects.select_for_update()
+        .filter(document=document, coder=coder, state__in=ACTIVE_STATES)
+        .first()
+    )
+    if assignment is None:
+        if project.assignment_mode != AssignmentMode.AUTOMATIC:
+            raise AssignmentStateError(NOT_ASSIGNED_TO_YOU)
+        if not room:
+            raise AssignmentStateError(DOCUMENT_TAKEN.format(k=project.overlap_k))
+        assignment = Assignment.objects.create(
+            project=project, document=document, coder=coder, state=AssignmentState.ASSIGNED
+        )
+        _record(assignment, coder, "assignment.create", None)
+    if assignment.state == AssignmentState.SUBMITTED:
+        raise AssignmentStateError(SUBMITTED_READ_ONLY)
+    return assignment_touch(assignment=assignment)
 
 
 @transaction.atomic
 def assignment_touch(*, assignment: Assignment, active_seconds: int = 0) -> Assignment:
     """The coder is working on it: start it, and add measured active time (bounded per beat
-    so a misbehaving page cannot inflate it)."""
+    so a misbehaving page cannot inflate it). Only an open assignment can be touched."""
     now = timezone.now()
     seconds = max(0, min(int(active_seconds), 120))
-    updates = {"last_activity_at": now}
-    if assignment.state == AssignmentState.ASSIGNED:
-        Assignment.objects.filter(pk=assignment.pk, state=AssignmentState.ASSIGNED).update(
-            state=AssignmentState.IN_PROGRESS, started_at=now
-        )
-        assignment.refresh_from_db()
-        _record(assignment, assignment.coder, "assignment.start", AssignmentState.ASSIGNED)
-    Assignment.objects.filter(pk=assignment.pk).update(active_seconds=F("active_seconds") + seconds, **updates)
+    started = Assignment.objects.filter(pk=assignment.pk, state=AssignmentState.ASSIGNED).update(
+        state=AssignmentState.IN_PROGRESS, started_at=now
+    )
+    touched = Assignment.objects.filter(pk=assignment.pk, state__in=OPEN_STATES).update(
+        last_activity_at=now, active_seconds=F("active_seconds") + seconds
+    )
     assignment.refresh_from_db()
+    if not touched:
+        raise AssignmentStateError(
+            {
+                "state": [
+                    NOT_OPEN.format(state=assignment.get_state_display().lower(), verb="worked on")
+                ]
+            }
+        )
+    if started:
+        _record(assignment, assignment.coder, "assignment.start", AssignmentState.ASSIGNED)
     return assignment
+
+
+def _transition(
+    assignment: Assignment, user, *, to: str, allowed_from, verb: str, past: str, **fields
+) -> Assignment:
+    before = assignment.state
+    written = Assignment.objects.filter(pk=assignment.pk, state__in=allowed_from).update(
+        state=to, **fields
+    )
+    if written != 1:
+        assignment.refresh_from_db(fields=["state"])
+        state = assignment.get_state_display().lower()
+        raise AssignmentStateError({"state": [NOT_OPEN.format(state=state, verb=past)]})
+    assignment.refresh_from_db()
+    _record(assignment, user, f"assignment.{verb}", before)
+    return assignment
+
+
+def _check_own(assignment: Assignment, coder, verb: str) -> None:
+    if assignment.coder_id != coder.pk:
+        raise ValidationError({"coder": [NOT_YOURS.format(verb=verb)]})
 
 
 @transaction.atomic
 def assignment_submit(*, assignment: Assignment, coder) -> Assignment:
+    """The coder is done with the document. Show them assignment_warnings() first: a finding
+    the project made blocking (Project.blocking_checks) refuses the submission."""
+    _check_own(assignment, coder, "submit")
+    if blocking := checks.blocking_findings(
+        assignment.project, assignment_warnings(assignment=assignment)
+    ):
+        shown = " ".join(finding.message for finding in blocking)
+        raise AssignmentStateError(SUBMIT_BLOCKED.format(findings=shown))
     return _transition(
-        assignment, coder, to=AssignmentState.SUBMITTED, allowed_from=OPEN_STATES, verb="submit",
+        assignment,
+        coder,
+        to=AssignmentState.SUBMITTED,
+        allowed_from=OPEN_STATES,
+        verb="submit",
+        past="submitted",
         submitted_at=timezone.now(),
     )
 
 
 @transaction.atomic
 def assignment_reopen(*, assignment: Assignment, coder) -> Assignment:
-    if assignment.state != AssignmentState.SUBMITTED:
-        raise ValidationError({"state": [NOT_SUBMITTED.format(state=assignment.state)]})
-    if Document.objects.filter(pk=assignment.document_id, adjudication_started_at__isnull=False).exists():
-        raise ValidationError({"state": [ADJUDICATION_STARTED]})
+    """Back to work on a submitted document, until its adjudication starts."""
+    _check_own(assignment, coder, "reopen")
+    # The document's row lock orders this against adjudication starting meanwhile.
+    document = (
+        Document.objects.select_for_update()
+        .only("id", "adjudication_started_at")
+        .get(pk=assignment.document_id)
+    )
+    if document.adjudication_started_at is not None:
+        raise AssignmentStateError({"state": [ADJUDICATION_STARTED]})
+    state = Assignment.objects.filter(pk=assignment.pk).values_list("state", flat=True).first()
+    if state != AssignmentState.SUBMITTED:
+        shown = AssignmentState(state).label.lower() if state else "gone"
+        raise AssignmentStateError({"state": [NOT_SUBMITTED.format(state=shown)]})
+    # Activity restarts now: an old last activity would have the reopened assignment
+    # released as abandoned by the next sweep.
     return _transition(
-        assignment, coder, to=AssignmentState.IN_PROGRESS, allowed_from=[AssignmentState.SUBMITTED],
-        verb="reopen", submitted_at=None,
+        assignment,
+        coder,
+        to=AssignmentState.IN_PROGRESS,
+        allowed_from=[AssignmentState.SUBMITTED],
+        verb="reopen",
+        past="reopened",
+        submitted_at=None,
+        last_activity_at=timezone.now(),
     )
 
 
@@ -179,28 +362,55 @@ def assignment_reopen(*, assignment: Assignment, coder) -> Assignment:
 def assignment_release(*, assignment: Assignment, user) -> Assignment:
     """Return the slot to the pool. The coder's spans stay (managers still see them)."""
     return _transition(
-        assignment, user, to=AssignmentState.RELEASED, allowed_from=OPEN_STATES, verb="release",
+        assignment,
+        user,
+        to=AssignmentState.RELEASED,
+        allowed_from=OPEN_STATES,
+        verb="release",
+        past="released",
         released_at=timezone.now(),
     )
 
 
 @transaction.atomic
-def assignments_release_abandoned(*, project: Project, now=None) -> int:
-    """Release open assignments idle for longer than the project allows. Returns the count."""
+def assignments_release_abandoned(*, project: Project, now: datetime | None = None) -> int:
+    """Release the project's open assignments idle for longer than its abandon_after_hours.
+    The coder's spans stay, visible to managers. Returns the count.
+
+    Cheap when nothing is stale (one indexed query), so assignment_next runs it every time."""
     now = now or timezone.now()
     cutoff = now - timedelta(hours=project.abandon_after_hours)
     stale = Assignment.objects.filter(project=project, state__in=OPEN_STATES).filter(
         Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created__lt=cutoff)
-    ).select_related("document", "coder")
-    count = 0
-    for assignment in stale:
-        before = assignment.state
-        assignment.state = AssignmentState.RELEASED
-        assignment.released_at = now
-        assignment.save(update_fields=["state", "released_at"])
-        audit.record(
-            user=assignment.coder, document=assignment.document, action="assignment.abandon",
-            obj=assignment, before={"state": before}, after={"state": assignment.state},
+    )
+    # skip_locked: a row another transaction holds (a coder writing right now) is not idle.
+    rows = list(
+        stale.select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", "project_id", "document_id", "coder_id", "state")[:RELEASE_BATCH]
+    )
+    if not rows:
+        return 0
+    Assignment.objects.filter(pk__in=[row[0] for row in rows]).update(
+        state=AssignmentState.RELEASED, released_at=now
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            project_id=project_id,
+            document_id=document_id,
+            user_id=coder_id,
+            action="assignment.abandon",
+            object_type="assignment",
+            object_id=pk,
+            before={"state": state, "coder_id": coder_id},
+            after={"state": AssignmentState.RELEASED.value, "coder_id": coder_id},
         )
-        count += 1
-    return count
+        for pk, project_id, document_id, coder_id, state in rows
+    )
+    return len(rows)
+
+
+def assignment_warnings(*, assignment: Assignment) -> list[Finding]:
+    """What the pre-submit checks say about the coder's spans and links in the document
+    (through annotator.checks, the one adapter from rows to annotator.claims.checks)."""
+    return checks.coder_findings(assignment.document, assignment.coder_id)

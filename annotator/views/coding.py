@@ -10,6 +10,7 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -17,9 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotator import access, services
+from annotator import access, checks, services
 from annotator.codebook import Codebook, get_codebook
 from annotator.models import Annotation, Relation
+from annotator.services import numbers as claim_numbers
 from annotator.text import RenderSpan, chunks, chunks_touching, render_chunk, render_text
 
 TEMPLATE = "annotator/coding/screen.html"
@@ -28,7 +30,9 @@ TEMPLATE = "annotator/coding/screen.html"
 def _render_spans(codebook: Codebook, rows) -> list[RenderSpan]:
     names = {label.id: label.name for label in codebook.labels}
     return [
-        RenderSpan(id=pk, label_id=label_id, label_name=names.get(label_id, "?"), start=start, end=end)
+        RenderSpan(
+            id=pk, label_id=label_id, label_name=names.get(label_id, "?"), start=start, end=end
+        )
         for pk, label_id, start, end in rows
     ]
 
@@ -42,7 +46,9 @@ def _chunk_html(document, coder, codebook: Codebook, start: int, end: int) -> li
     those chunks are read, so the cost does not grow with the spans elsewhere."""
     touched = chunks_touching(chunks(document.text), start, end)
     lo, hi = touched[0].start, touched[-1].end
-    rows = _own_spans(document, coder).touching(lo, hi).values_list("id", "label_id", "start", "end")
+    rows = (
+        _own_spans(document, coder).touching(lo, hi).values_list("id", "label_id", "start", "end")
+    )
     spans = _render_spans(codebook, rows)
     return [render_chunk(document.text, chunk, spans, oob=True) for chunk in touched]
 
@@ -80,11 +86,20 @@ def _panel_context(document, coder, codebook: Codebook, span: Annotation | None,
         .select_related("source", "target")
     )
     values = extra.get("submitted") or span.attributes
+    numbers = claim_numbers.panel_numbers(document, label, span.text, span.attributes)
     context.update(
         label=label,
+        numbers=numbers,
         fields=[
-            {"spec": spec, "value": values.get(spec.name), "id": f"attr-{spec.name}"}
+            {
+                "spec": spec,
+                "value": values.get(spec.name),
+                "id": f"attr-{spec.name}",
+                "mark": numbers.get("marks", {}).get(spec.name),
+            }
             for spec in (label.attributes if label else ())
+            # Kept by the service from what changed; shown as marks beside the numbers.
+            if spec.name != claim_numbers.OVERRIDDEN
         ],
         outgoing=[
             {"relation": r, "type": codebook.relation_type_by_id(r.type_id), "other": r.target}
@@ -135,12 +150,15 @@ def _client_config(document, codebook: Codebook) -> dict:
 @login_required
 @require_GET
 def coding_screen(request, document_id: int):
-    document = access.get_document_for_coder(request.user, document_id)
+    document, assignment = access.get_document_for_coding(request.user, document_id)
     codebook = get_codebook(document.project)
     spans = list(_own_spans(document, request.user).only("id", "label_id", "start", "end", "text"))
     spans_by_id = {span.pk: span for span in spans}
-    relations = Relation.objects.for_document(document).by_coder(request.user).alive().only(
-        "id", "type_id", "source_id", "target_id"
+    relations = (
+        Relation.objects.for_document(document)
+        .by_coder(request.user)
+        .alive()
+        .only("id", "type_id", "source_id", "target_id")
     )
     selected = None
     if selected_id := request.GET.get("span"):
@@ -151,11 +169,16 @@ def coding_screen(request, document_id: int):
         "project": document.project,
         "document": document,
         "codebook": codebook,
-        "article": render_text(document.text, _render_spans(codebook, [(s.pk, s.label_id, s.start, s.end) for s in spans])),
+        "article": render_text(
+            document.text,
+            _render_spans(codebook, [(s.pk, s.label_id, s.start, s.end) for s in spans]),
+        ),
         "groups": _span_groups(codebook, spans),
         "relations": _relation_rows(codebook, relations, spans_by_id),
         "span_total": len(spans),
         "client_config": _client_config(document, codebook),
+        "assignment": assignment,
+        **_checks_context(document, request.user),
         **_panel_context(document, request.user, codebook, selected),
     }
     return render(request, TEMPLATE, context)
@@ -173,39 +196,79 @@ def _form_attributes(request) -> dict:
 
 def _error_text(error: ValidationError) -> list[str]:
     if hasattr(error, "message_dict"):
-        return [f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages]
+        return [
+            f"{field}: {message}"
+            for field, messages in error.message_dict.items()
+            for message in messages
+        ]
     return list(error.messages)
 
 
+# Fragments answering a change: they carry the Checks section out of band, recomputed.
+_CHANGED_BLOCKS = frozenset({"created", "panel-saved", "deleted", "refresh"})
+
+
+def _checks_context(document, coder) -> dict:
+    return {
+        "checks": checks.coder_findings(document, coder),
+        "blocking_checks": document.project.blocking_checks,
+    }
+
+
 def _fragment(request, block: str, context: dict, status: int = 200) -> HttpResponse:
+    if block in _CHANGED_BLOCKS and status < 400 and "document" in context:
+        context = {**context, **_checks_context(context["document"], request.user)}
+        context["checks_oob"] = True
     return render(request, f"{TEMPLATE}#{block}", context, status=status)
 
 
 @login_required
 @require_POST
 def span_create_view(request, document_id: int):
-    document = access.get_document_for_coder(request.user, document_id)
+    document, assignment = access.get_document_for_coding(request.user, document_id, write=True)
     codebook = get_codebook(document.project)
     attributes = request.POST.get("attributes")
     try:
-        span, created = services.span_create(
-            document=document,
-            coder=request.user,
-            label=request.POST.get("label"),
-            start=request.POST.get("start"),
-            end=request.POST.get("end"),
-            text=request.POST.get("text"),
-            attributes=json.loads(attributes) if attributes else None,
-            client_id=request.POST.get("client_id") or None,
-        )
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            span, created = services.span_create(
+                document=document,
+                coder=request.user,
+                label=request.POST.get("label"),
+                start=request.POST.get("start"),
+                end=request.POST.get("end"),
+                text=request.POST.get("text"),
+                attributes=json.loads(attributes) if attributes else None,
+                client_id=request.POST.get("client_id") or None,
+            )
     except ValidationError as error:
-        return _fragment(request, "error", {"errors": _error_text(error), "action": "Span not created"}, status=422)
+        return _fragment(
+            request,
+            "error",
+            {"errors": _error_text(error), "action": "Span not created"},
+            status=422,
+        )
     except json.JSONDecodeError:
-        return _fragment(request, "error", {"errors": ["attributes: not valid JSON"], "action": "Span not created"}, status=422)
+        return _fragment(
+            request,
+            "error",
+            {"errors": ["attributes: not valid JSON"], "action": "Span not created"},
+            status=422,
+        )
     span = access.get_annotation_for_coder(request.user, span.pk)
-    context = _panel_context(document, request.user, codebook, span, saved_at=timezone.now(), created=created)
+    context = _panel_context(
+        document, request.user, codebook, span, saved_at=timezone.now(), created=created
+    )
     context["chunks"] = _chunk_html(document, request.user, codebook, span.start, span.end)
-    context["label_count"] = _own_spans(document, request.user).filter(label_id=span.label_id).count()
+    context["label_count"] = (
+        _own_spans(document, request.user).filter(label_id=span.label_id).count()
+    )
+    context["span_total"] = _own_spans(document, request.user).count()
+    if not created:
+        # A retry whose first answer was lost: the list may lack the span, so send it whole.
+        context["label_spans"] = (
+            _own_spans(document, request.user).filter(label_id=span.label_id).only("id", "text")
+        )
     response = _fragment(request, "created", context, status=201 if created else 200)
     return response
 
@@ -222,20 +285,31 @@ def span_panel(request, span_id: int):
         return _fragment(request, "panel", _panel_context(document, request.user, codebook, span))
     old_label_id = span.label_id
     submitted = _form_attributes(request)
+    assignment = access.coding_assignment(request.user, document, write=True)
     try:
-        services.span_update(
-            annotation=span,
-            coder=request.user,
-            version=request.POST.get("version"),
-            label=request.POST.get("label") or None,
-            attributes=submitted,
-        )
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            services.span_update(
+                annotation=span,
+                coder=request.user,
+                version=request.POST.get("version"),
+                label=request.POST.get("label") or None,
+                attributes=submitted,
+            )
     except services.ConflictError as conflict:
         fresh = Annotation.objects.filter(pk=span.pk, deleted_at__isnull=True).first()
-        context = _panel_context(document, request.user, codebook, fresh and access.get_annotation_for_coder(request.user, span.pk), conflict=str(conflict))
+        context = _panel_context(
+            document,
+            request.user,
+            codebook,
+            fresh and access.get_annotation_for_coder(request.user, span.pk),
+            conflict=str(conflict),
+        )
         return _fragment(request, "panel", context, status=409)
     except ValidationError as error:
-        context = _panel_context(document, request.user, codebook, span, errors=_error_text(error), submitted=submitted)
+        context = _panel_context(
+            document, request.user, codebook, span, errors=_error_text(error), submitted=submitted
+        )
         return _fragment(request, "panel", context, status=422)
     context = _panel_context(document, request.user, codebook, span, saved_at=timezone.now())
     if span.label_id != old_label_id:
@@ -250,18 +324,31 @@ def span_delete_view(request, span_id: int):
     span = access.get_annotation_for_coder(request.user, span_id)
     document = span.document
     codebook = get_codebook(document.project)
+    assignment = access.coding_assignment(request.user, document, write=True)
     try:
-        services.span_delete(annotation=span, coder=request.user, version=request.POST.get("version"))
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            services.span_delete(
+                annotation=span, coder=request.user, version=request.POST.get("version")
+            )
     except services.ConflictError as conflict:
-        return _fragment(request, "error", {"errors": [str(conflict)], "action": "Span not deleted"}, status=409)
+        return _fragment(
+            request, "error", {"errors": [str(conflict)], "action": "Span not deleted"}, status=409
+        )
     except ValidationError as error:
-        return _fragment(request, "error", {"errors": _error_text(error), "action": "Span not deleted"}, status=422)
+        return _fragment(
+            request,
+            "error",
+            {"errors": _error_text(error), "action": "Span not deleted"},
+            status=422,
+        )
     context = {
         "document": document,
         "codebook": codebook,
         "deleted": span,
         "chunks": _chunk_html(document, request.user, codebook, span.start, span.end),
         "label_count": _own_spans(document, request.user).filter(label_id=span.label_id).count(),
+        "span_total": _own_spans(document, request.user).count(),
         "relation_ids": list(
             Relation.objects.filter(document=document, coder=request.user, deleted_at__isnull=False)
             .filter(source=span)
@@ -279,19 +366,26 @@ def span_delete_view(request, span_id: int):
 @login_required
 @require_POST
 def relation_create_view(request, document_id: int):
-    document = access.get_document_for_coder(request.user, document_id)
+    document, assignment = access.get_document_for_coding(request.user, document_id, write=True)
     codebook = get_codebook(document.project)
     try:
-        relation, _ = services.relation_create(
-            document=document,
-            coder=request.user,
-            type=request.POST.get("type"),
-            source_id=request.POST.get("source"),
-            target_id=request.POST.get("target"),
-            client_id=request.POST.get("client_id") or None,
-        )
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            relation, _ = services.relation_create(
+                document=document,
+                coder=request.user,
+                type=request.POST.get("type"),
+                source_id=request.POST.get("source"),
+                target_id=request.POST.get("target"),
+                client_id=request.POST.get("client_id") or None,
+            )
     except ValidationError as error:
-        return _fragment(request, "error", {"errors": _error_text(error), "action": "Link not created"}, status=422)
+        return _fragment(
+            request,
+            "error",
+            {"errors": _error_text(error), "action": "Link not created"},
+            status=422,
+        )
     source = access.get_annotation_for_coder(request.user, relation.source_id)
     return _sidebar_refresh(request, document, codebook, source, saved_at=timezone.now())
 
@@ -302,7 +396,18 @@ def relation_delete_view(request, relation_id: int):
     relation = access.get_relation_for_coder(request.user, relation_id)
     document = relation.document
     codebook = get_codebook(document.project)
-    services.relation_delete(relation=relation, coder=request.user)
+    assignment = access.coding_assignment(request.user, document, write=True)
+    try:
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            services.relation_delete(relation=relation, coder=request.user)
+    except ValidationError as error:
+        return _fragment(
+            request,
+            "error",
+            {"errors": _error_text(error), "action": "Link not deleted"},
+            status=422,
+        )
     source = Annotation.objects.alive().filter(pk=relation.source_id).first()
     if source is not None:
         source = access.get_annotation_for_coder(request.user, source.pk)
@@ -326,17 +431,23 @@ def _sidebar_refresh(request, document, codebook, span, **extra) -> HttpResponse
 @login_required
 @require_POST
 def undo_view(request, document_id: int):
-    document = access.get_document_for_coder(request.user, document_id)
+    document, assignment = access.get_document_for_coding(request.user, document_id, write=True)
     codebook = get_codebook(document.project)
     try:
-        event = services.undo_last(document=document, coder=request.user)
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            event = services.undo_last(document=document, coder=request.user)
     except ValidationError as error:
-        return _fragment(request, "error", {"errors": _error_text(error), "action": "Undo"}, status=422)
+        return _fragment(
+            request, "error", {"errors": _error_text(error), "action": "Undo"}, status=422
+        )
     span = None
     if event.object_type == "annotation":
         span_id = event.object_id
     else:
-        span_id = Relation.objects.filter(pk=event.object_id).values_list("source_id", flat=True).first()
+        span_id = (
+            Relation.objects.filter(pk=event.object_id).values_list("source_id", flat=True).first()
+        )
     span = Annotation.objects.alive().filter(pk=span_id, coder=request.user).first()
     if span is not None:
         span = access.get_annotation_for_coder(request.user, span.pk)

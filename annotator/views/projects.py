@@ -5,7 +5,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from annotator import access
-from annotator.models import Annotation
 
 
 @require_GET
@@ -14,36 +13,42 @@ def healthz(request):
 
 
 @login_required
-def home(request):
-    projects = access.projects_for(request.user).annotate(document_count=Count("documents", distinct=True))
-    return render(request, "annotator/projects/home.html", {"projects": projects})
-
-
-@login_required
 def project_detail(request, project_id: int):
     project = access.get_project_for_user(request.user, project_id)
     # A coder's counts are of their own spans only; managers and adjudicators see all coders'.
+    # A coder lists only the documents they may open (access.documents_for_coding).
     span_filter = Q(annotations__deleted_at__isnull=True)
-    if not access.sees_all_coders(request.user, project):
+    sees_all = access.sees_all_coders(request.user, project)
+    if sees_all:
+        documents = project.documents.all()
+    else:
         span_filter &= Q(annotations__coder=request.user)
+        documents = access.documents_for_coding(request.user, project)
     documents = (
-        project.documents.without_text()
+        documents.without_text()
         .annotate(span_count=Count("annotations", filter=span_filter))
         .order_by("position", "id")
     )
-    coded_by_me = set(
-        Annotation.objects.alive()
-        .filter(coder=request.user, document__project=project)
-        .values_list("document_id", flat=True)
-        .distinct()
-    )
+    documents = list(documents)
+    if not sees_all:
+        for document in documents:
+            document.can_code = True
+    else:
+        # A manager or adjudicator who also codes: mark the documents they may open.
+        openable = (
+            dict(access.documents_for_coding(request.user, project).values_list("pk", "my_state"))
+            if access.is_coder(request.user, project)
+            else {}
+        )
+        for document in documents:
+            document.can_code = document.pk in openable
+            document.my_state = openable.get(document.pk)
     return render(
         request,
         "annotator/projects/detail.html",
         {
             "project": project,
             "documents": documents,
-            "coded_by_me": coded_by_me,
             "is_manager": access.is_manager(request.user, project),
             "is_coder": access.is_coder(request.user, project),
             "roles": sorted(access.roles_in(request.user, project)),

@@ -158,6 +158,19 @@ def test_a_project_may_set_its_own_cardinalities():
     ]
 
 
+def test_a_project_without_limits_gets_no_default_limits():
+    spans = [claim(), claim("C2", "3 fighters"), claim("C3", "2 fighters"), SOURCE]
+    relations = [
+        claimed(),
+        claimed("C2"),
+        claimed("C3"),
+        Relation("subset_of", "C3", "C1"),
+        Relation("subset_of", "C3", "C2"),
+    ]
+
+    assert codes(run_checks(spans, relations, cardinalities={})) == []
+
+
 def test_a_link_to_a_missing_span_is_reported():
     findings = run_checks([claim()], [claimed(source="S9")])
     assert codes(findings) == [RELATION_TO_MISSING_SPAN, CLAIM_WITHOUT_SOURCE]

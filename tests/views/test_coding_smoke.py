@@ -3,7 +3,9 @@ from tests.factories import quote_span
 
 
 def test_coding_screen_shows_the_coders_span(coder_client, document, coder):
-    span, _ = span_create(document=document, coder=coder, label="ACTOR", **quote_span(document, "Russian"))
+    span, _ = span_create(
+        document=document, coder=coder, label="ACTOR", **quote_span(document, "Russian")
+    )
     response = coder_client.get(f"/documents/{document.pk}/")
     assert response.status_code == 200
     assert f'data-starts="{span.pk}"' in response.content.decode()

@@ -458,8 +458,50 @@
 
   let failedForm = false;
 
+  // A change made while the form's previous save is on its way is queued by htmx on this
+  // form, which that save's answer replaces; htmx then drops the queued request, and the
+  // choice would be lost under "Saved ✓". Keep the coder's choices and send them from the
+  // new form once the answer is in.
+  let unsentChoices = null; // {span, fields: [[name, value, checked]]}
+
+  function choicesOf(form) {
+    return Array.from(form.elements)
+      .filter((el) => el.name && el.name !== "version" && el.name !== "csrfmiddlewaretoken")
+      .map((el) => [el.name, el.value, el.checked]);
+  }
+
+  function resendChoices(form, fields) {
+    const elements = Array.from(form.elements);
+    fields.forEach(([name, value, checked]) => {
+      elements.filter((el) => el.name === name).forEach((el) => {
+        if (el.type === "checkbox") {
+          if (el.value === value) el.checked = checked;
+        } else {
+          el.value = value;
+        }
+      });
+    });
+    htmx.trigger(form, "change");
+  }
+
+  // Enter in a form's only text field submits it natively (implicit submission): a second,
+  // plain POST that leaves the page for a bare fragment. The change event has already saved
+  // the value through htmx; the <noscript> button is for pages without JavaScript.
+  document.addEventListener("submit", (event) => {
+    if (event.target.id === "span-form") event.preventDefault();
+  });
+
+  // Capture phase: runs before htmx's own listener on the form decides to queue.
+  document.addEventListener("change", (event) => {
+    const form = event.target.closest && event.target.closest("#span-form");
+    if (form && form.classList.contains("htmx-request")) {
+      unsentChoices = { span: form.dataset.span, fields: choicesOf(form) };
+    }
+  }, true);
+
   document.body.addEventListener("htmx:beforeRequest", (event) => {
     if (event.target.id === "span-form") {
+      unsentChoices = null; // this request carries the form's current choices
       const state = document.getElementById("save-state");
       if (state) state.textContent = "Saving…";
     }
@@ -483,6 +525,17 @@
     } else {
       failedForm = false;
     }
+  });
+
+  // After settling, not swapping: only then does the new form have its own attributes and
+  // htmx's listeners.
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    if (!unsentChoices || event.target !== panel) return;
+    const choices = unsentChoices;
+    unsentChoices = null;
+    const form = panel.querySelector("#span-form");
+    const saved = event.detail.xhr && event.detail.xhr.status === 200 && panel.querySelector("#save-state .saved");
+    if (form && saved && form.dataset.span === choices.span) resendChoices(form, choices.fields);
   });
 
   document.body.addEventListener("htmx:afterSwap", () => {
