@@ -29,6 +29,7 @@ from annotator.services import (
     relation_create,
     span_create,
 )
+from annotator.services.assignments import assignment_create, assignment_submit
 
 PROJECT_NAME = "Syria casualty claims (demo)"
 PROJECT_DESCRIPTION = (
@@ -169,6 +170,10 @@ class Command(BaseCommand):
             project = project_create(
                 name=PROJECT_NAME, created_by=users["manager"], description=PROJECT_DESCRIPTION
             )
+            # Three coders per document: coder1 and coder2 have submitted the seed article,
+            # and coder3 can still take it.
+            project.overlap_k = 3
+            project.save(update_fields=["overlap_k"])
         for username, role in ACCOUNTS:
             member_add(project=project, user=users[username], role=role)
         return project, created
@@ -224,6 +229,12 @@ class Command(BaseCommand):
                     f"{coder.username}'s link {relation['from']} -{relation['type']}-> "
                     f"{relation['to']} was refused: {_messages(error)}"
                 ) from error
+        # Their coding is finished work: submitted, so the agreement report and the
+        # adjudication queue have something to show on first start.
+        assignment = assignment_create(
+            project=document.project, document=document, coder=coder, assigned_by=coder
+        )
+        assignment_submit(assignment=assignment, coder=coder)
         return True
 
     def _report(self, project, created, documents, coded, accounts) -> None:
