@@ -82,8 +82,9 @@ class Unit:
             span.coder for span in self.spans
         } == set(self.coders)
 
-    def disagreements(self) -> frozenset[str]:
-        """What the coders' versions differ in, apart from links (see ``link_differences``)."""
+    def disagreements(self, attributes: Mapping | None = None) -> frozenset[str]:
+        """What the coders' versions differ in, apart from links (see ``link_differences``).
+        ``attributes``: differing_attributes(self.spans), when the caller has it already."""
         kinds = set()
         counts = Counter(span.coder for span in self.spans)
         if any(counts[coder] == 0 for coder in self.coders):
@@ -94,7 +95,7 @@ class Unit:
             kinds.add(LABEL)
         if len({(span.start, span.end) for span in self.spans}) > 1:
             kinds.add(BOUNDARY)
-        if differing_attributes(self.spans):
+        if differing_attributes(self.spans) if attributes is None else attributes:
             kinds.add(ATTRIBUTES)
         return frozenset(kinds)
 
@@ -212,6 +213,23 @@ def bulk_candidates(units: Iterable[Unit], threshold: Fraction) -> list[Candidat
                     Candidate(unit.key, tuple(versions), attributes, tuple(disputed), share)
                 )
     return candidates
+
+
+def count_candidates(units: Iterable[Unit], thresholds: Iterable[Fraction]) -> dict:
+    """How many spans bulk_candidates would take at each threshold, without merging any
+    attributes (for the buttons' counts)."""
+    thresholds = list(thresholds)
+    counts = dict.fromkeys(thresholds, 0)
+    for unit in units:
+        coders_of: dict[Key, set] = defaultdict(set)
+        for span in unit.spans:
+            coders_of[span.key].add(span.coder)
+        for coders in coders_of.values():
+            share = Fraction(len(coders), len(unit.coders) or 1)
+            for threshold in thresholds:
+                if share >= threshold:
+                    counts[threshold] += 1
+    return counts
 
 
 def link_signatures(

@@ -33,7 +33,7 @@ from annotator.agreement.adjudication import (
     RELATIONS,
     Unit,
     align,
-    bulk_candidates,
+    count_candidates,
     differing_attributes,
     disagreement,
     link_differences,
@@ -495,12 +495,15 @@ def _unit_view(screen: Screen, unit: Unit, number: int, status, signatures, gold
     common_label, common_bounds = _majority(labels), _majority(bounds)
     attribute_diffs = differing_attributes(unit.spans)
     link_diffs = link_differences(unit, signatures.get(unit.key, {}))
-    kinds = set(unit.disagreements())
+    kinds = set(unit.disagreements(attribute_diffs))
     if link_diffs:
         kinds.add(RELATIONS)
+    by_coder: dict[int, list] = defaultdict(list)
+    for version in unit.spans:
+        by_coder[version.coder].append(version)
     rows = []
     for index, coder in enumerate(screen.coders):
-        versions = unit.of(coder)
+        versions = by_coder.get(coder, ())
         spans = []
         for version in versions:
             label = codebook.label_by_id(version.label)
@@ -716,11 +719,13 @@ def _units(request, screen: Screen, keys=None, *, oob: bool = False) -> list[Saf
     return cards
 
 
-def _progress(screen: Screen, threshold: Fraction | None = None) -> dict:
+def _progress(screen: Screen) -> dict:
     open_units = [u for u in screen.units if screen.status[u.key].status == "open"]
     n = len(screen.coders)
+    # Shares above one half: 2 of 3, 3 of 3; 3 of 4, 4 of 4; ...
     choices = [Fraction(c, n) for c in range(n // 2 + 1, n + 1)] if n else []
-    threshold = threshold or (choices[0] if choices else Fraction(1))
+    threshold = choices[0] if choices else Fraction(1)
+    counts = count_candidates(open_units, {*choices, Fraction(1)})
     return {
         "state": screen.state,
         "state_name": STATE_NAMES[screen.state],
@@ -729,11 +734,14 @@ def _progress(screen: Screen, threshold: Fraction | None = None) -> dict:
         "settled": len(screen.units) - len(open_units),
         "gold": len(screen.gold),
         "review": sum(1 for g in screen.gold if g.needs_review),
-        "agreed": len(bulk_candidates(open_units, Fraction(1))),
-        "majority": len(bulk_candidates(open_units, threshold)),
+        "agreed": counts[Fraction(1)],
+        "majority": counts[threshold],
         "threshold": f"{threshold.numerator}/{threshold.denominator}",
         "thresholds": [
-            {"value": f"{c.numerator}/{c.denominator}", "text": f"{c.numerator} of {n} coders"}
+            {
+                "value": f"{c.numerator}/{c.denominator}",
+                "text": f"{c.numerator} of {n} coders ({counts[c]} spans)",
+            }
             for c in choices
         ],
     }
