@@ -174,3 +174,15 @@ def test_coders_get_404_on_exports(api_as, project, coded, persona, request):
     )
 
     assert response.status_code == 404
+
+
+def test_an_upload_kept_on_disk_by_django_is_read_as_well(
+    api_as, project, manager, coder, settings
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes to a temporary file
+
+    second = {"external_id": "a-2", "text": "Idlib again.", "spans": []}
+    response = post(api_as(manager), project, [line(), second])
+
+    assert response.status_code == 201, response.json()
+    assert Document.objects.count() == 2

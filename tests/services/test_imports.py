@@ -820,3 +820,12 @@ def test_a_text_repeated_in_the_file_is_imported_once(project, manager):
     assert (result.summary.documents_created, result.summary.duplicates_skipped) == (1, 1)
     assert result.summary.duplicates[0]["note"] == "repeats upload.jsonl, line 1"
     assert Document.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.parametrize(("text", "char"), [("Bad\x00text", "U+0000"), ("Bad\ud800text", "U+D800")])
+def test_characters_no_database_can_store_are_refused(project, manager, text, char):
+    result = run(project, manager, jsonl(json.dumps({"text": text})), "documents-jsonl")
+
+    assert kinds(result) == ["bad_document"]
+    assert char in result.errors[0].message
+    assert_nothing_written(project)
