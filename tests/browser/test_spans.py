@@ -130,6 +130,23 @@ def test_delete_key_deletes_the_span_and_ctrl_z_brings_it_back(login, coder, doc
     assert span.deleted_at is None
 
 
+def test_delete_pressed_before_htmx_settles_the_panel_still_deletes(login, coder, document):
+    # Under load the key can arrive between htmx's swap and its settle step (when the new
+    # form gets its listeners); a long settle delay makes that window wide on purpose.
+    span = make_span(document, coder, "CASUALTY", CLAIM)
+    page = login(coder)
+    open_coding(page, document)
+    page.evaluate("htmx.config.defaultSettleDelay = 3000")
+    mark_of(page, span).click()
+    expect(page.locator("#panel .quote")).to_have_text(CLAIM)
+
+    page.keyboard.press("Delete")
+
+    expect(page.locator("#panel [data-saved=deleted]")).to_contain_text(f"Deleted “{CLAIM}”")
+    span.refresh_from_db()
+    assert span.deleted_at is not None
+
+
 def test_keyboard_only_coder_selects_with_shift_arrows_and_moves_with_n_and_p(
     login, coder, document
 ):

@@ -429,6 +429,10 @@
       const form = panel.querySelector("#span-delete-form");
       if (form) {
         event.preventDefault();
+        // A key pressed right after the panel was swapped in can beat htmx's settle step,
+        // which is when the form gets its listeners; without them the submit event is lost.
+        // process() is idempotent, so calling it on a settled form changes nothing.
+        htmx.process(form);
         htmx.trigger(form, "submit");
         selectedSpanId = null;
       }
