@@ -88,12 +88,19 @@ def documents_for(user):
 
 
 def get_document_for_user(user, document_id) -> Document:
+    """The document if the user is a member of its project, in any role; else 404.
+
+    Membership is checked through roles_in rather than a `project__in` subquery: every caller
+    needs the user's roles next anyway, so the check costs no query of its own, and this
+    lookup sits on the path of every save.
+    """
     try:
-        return Document.objects.select_related("project").get(
-            pk=document_id, project__in=projects_for(user)
-        )
+        document = Document.objects.select_related("project").get(pk=document_id)
     except (Document.DoesNotExist, ValueError, TypeError):
         raise Http404("No such document") from None
+    if not roles_in(user, document.project):
+        raise Http404("No such document")
+    return document
 
 
 def get_document_for_coder(user, document_id) -> Document:

@@ -1,9 +1,11 @@
 """The checks before submit in the coding screen: listed for the coder's own spans and links,
-refreshed out of band after each change, marked when a manager made them blocking."""
+re-fetched after each change (the change's answer fires `checks-changed`), marked when a
+manager made them blocking."""
 
 import re
 
 import pytest
+from django.test import Client
 
 from annotator.checks import blocking_findings, coder_findings
 from annotator.claims.checks import CLAIM_WITHOUT_SOURCE, COUNT_BOUNDS_OUT_OF_ORDER
@@ -39,8 +41,26 @@ def checks_section(body: str) -> str:
     return match.group(0)
 
 
-def test_the_coding_screen_lists_a_claim_without_claimed_by(coder_client, document, claim):
+def checks_after(client, document, response) -> str:
+    """What the coding screen shows once a change's answer has asked for fresh checks."""
+    assert response.status_code < 400, response.content.decode()
+    assert "checks-changed" in response.headers.get("HX-Trigger", "")
+    assert 'id="checks"' not in response.content.decode(), "checks belong off the save path"
+    fetched = client.get(f"/documents/{document.pk}/checks/", headers={"HX-Request": "true"})
+    assert fetched.status_code == 200
+    return checks_section(fetched.content.decode())
+
+
+def test_the_coding_screen_fetches_its_checks_once_loaded(coder_client, document, claim):
     body = coder_client.get(f"/documents/{document.pk}/").content.decode()
+
+    placeholder = checks_section(body)
+    assert f'hx-get="/documents/{document.pk}/checks/"' in placeholder
+    assert 'hx-trigger="load, checks-changed' in placeholder
+
+
+def test_the_checks_list_a_claim_without_claimed_by(coder_client, document, claim):
+    body = coder_client.get(f"/documents/{document.pk}/checks/").content.decode()
 
     section = checks_section(body)
     assert "has no claimed_by link" in section
@@ -48,12 +68,12 @@ def test_the_coding_screen_lists_a_claim_without_claimed_by(coder_client, docume
 
 
 def test_a_coder_with_nothing_wrong_sees_no_findings(coder_client, document):
-    body = coder_client.get(f"/documents/{document.pk}/").content.decode()
+    body = coder_client.get(f"/documents/{document.pk}/checks/").content.decode()
 
     assert "Nothing to fix" in checks_section(body)
 
 
-def test_creating_a_claim_brings_the_finding_out_of_band(coder_client, document):
+def test_creating_a_claim_brings_the_finding(coder_client, document):
     response = coder_client.post(
         f"/documents/{document.pk}/spans/",
         {"label": "CASUALTY", **quote_span(document, "2,359 ISIS terrorists")},
@@ -61,8 +81,7 @@ def test_creating_a_claim_brings_the_finding_out_of_band(coder_client, document)
     )
 
     assert response.status_code == 201
-    section = checks_section(response.content.decode())
-    assert 'hx-swap-oob="true"' in section and "has no claimed_by link" in section
+    assert "has no claimed_by link" in checks_after(coder_client, document, response)
 
 
 def test_linking_the_source_makes_the_finding_disappear(coder_client, document, claim, source):
@@ -72,8 +91,7 @@ def test_linking_the_source_makes_the_finding_disappear(coder_client, document, 
         headers={"HX-Request": "true"},
     )
 
-    assert response.status_code == 200, response.content.decode()
-    section = checks_section(response.content.decode())
+    section = checks_after(coder_client, document, response)
     assert "claimed_by link" not in section and "Nothing to fix" in section
 
 
@@ -86,7 +104,7 @@ def test_removing_the_link_brings_the_finding_back(coder_client, document, coder
         f"/relations/{relation.pk}/delete/", headers={"HX-Request": "true"}
     )
 
-    assert "has no claimed_by link" in checks_section(response.content.decode())
+    assert "has no claimed_by link" in checks_after(coder_client, document, response)
 
 
 def test_deleting_the_claim_clears_its_finding(coder_client, document, claim):
@@ -94,7 +112,7 @@ def test_deleting_the_claim_clears_its_finding(coder_client, document, claim):
         f"/spans/{claim.pk}/delete/", {"version": claim.version}, headers={"HX-Request": "true"}
     )
 
-    assert "Nothing to fix" in checks_section(response.content.decode())
+    assert "Nothing to fix" in checks_after(coder_client, document, response)
 
 
 def test_a_refused_change_sends_no_checks(coder_client, document, claim):
@@ -106,13 +124,34 @@ def test_a_refused_change_sends_no_checks(coder_client, document, claim):
 
     assert response.status_code == 422
     assert 'id="checks"' not in response.content.decode()
+    assert "HX-Trigger" not in response.headers
+
+
+def test_the_checks_fragment_is_the_coders_own(coder_client, document, claim, other_coder):
+    tag(document, other_coder, "SOURCE", "Russian ministry of defense")
+    other_coder_client = Client()
+    other_coder_client.force_login(other_coder)
+
+    own = coder_client.get(f"/documents/{document.pk}/checks/").content.decode()
+    others = other_coder_client.get(f"/documents/{document.pk}/checks/")
+
+    assert f'data-span="{claim.pk}"' in checks_section(own)
+    assert others.status_code == 200
+    assert f'data-span="{claim.pk}"' not in others.content.decode()
+    assert "Nothing to fix" in checks_section(others.content.decode())
+
+
+def test_the_checks_fragment_is_refused_outside_the_project(client, outsider, document, claim):
+    client.force_login(outsider)
+
+    assert client.get(f"/documents/{document.pk}/checks/").status_code == 404
 
 
 def test_a_blocking_check_is_marked_as_blocking(coder_client, project, document, claim):
     project.blocking_checks = [CLAIM_WITHOUT_SOURCE]
     project.save(update_fields=["blocking_checks"])
 
-    body = coder_client.get(f"/documents/{document.pk}/").content.decode()
+    body = coder_client.get(f"/documents/{document.pk}/checks/").content.decode()
 
     assert "Blocks submitting:" in checks_section(body)
 

@@ -144,7 +144,7 @@ class DocumentCreateSerializer(serializers.Serializer):
 
 
 class AnnotationSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(source="label.name", read_only=True)
+    label = serializers.SerializerMethodField()
     coder = serializers.CharField(source="coder.username", read_only=True)
     attributes = serializers.DictField(read_only=True)
 
@@ -162,6 +162,14 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    def get_label(self, span: Annotation) -> str:
+        # Writes pass the codebook's names in the context: the label row is not read again
+        # just to name it in the answer.
+        names = self.context.get("label_names")
+        if names and span.label_id in names:
+            return names[span.label_id]
+        return span.label.name
 
 
 class AnnotationCreateSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from annotator import access, services
 from annotator.api import serializers as s
+from annotator.codebook import get_codebook
 from annotator.models import Membership
 
 BAD_INPUT = OpenApiResponse(description="{field: [messages]} naming each field at fault")
@@ -148,6 +149,12 @@ class DocumentDetail(APIView):
 # -- Annotations -----------------------------------------------------------------------------
 
 
+def _span_data(span) -> dict:
+    codebook = get_codebook(span.document.project)
+    names = {label.id: label.name for label in codebook.labels}
+    return s.AnnotationSerializer(span, context={"label_names": names}).data
+
+
 @extend_schema(tags=["annotations"])
 class DocumentAnnotations(generics.ListAPIView):
     """The document's spans you may see: your own as a coder, every coder's as a manager or
@@ -180,7 +187,7 @@ class DocumentAnnotations(generics.ListAPIView):
             services.assignment_take(document=document, coder=request.user, current=assignment)
             span, created = services.span_create(document=document, coder=request.user, **data)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(s.AnnotationSerializer(span).data, status=code)
+        return Response(_span_data(span), status=code)
 
 
 @extend_schema(tags=["annotations"])
@@ -210,7 +217,7 @@ class AnnotationDetail(APIView):
         with transaction.atomic():
             services.assignment_take(document=span.document, coder=request.user, current=assignment)
             services.span_update(annotation=span, coder=request.user, **data)
-        return Response(s.AnnotationSerializer(span).data)
+        return Response(_span_data(span))
 
     @extend_schema(
         parameters=[s.VersionSerializer],

@@ -124,15 +124,20 @@ def _check_overlap(
     start: int,
     end: int,
     exclude_id: int | None = None,
+    neighbours=None,
 ) -> None:
-    neighbours = (
-        Annotation.objects.for_document(document)
-        .by_coder(coder)
-        .alive()
-        .touching(start, end)
-        .exclude(pk=exclude_id)
-        .values_list("label_id", "start", "end", "text")
-    )
+    """Refuse a duplicate, or any overlap where the codebook forbids it. `neighbours`: the
+    coder's live spans touching [start, end) as (label_id, start, end, text), when the caller
+    has read them already."""
+    if neighbours is None:
+        neighbours = (
+            Annotation.objects.for_document(document)
+            .by_coder(coder)
+            .alive()
+            .touching(start, end)
+            .exclude(pk=exclude_id)
+            .values_list("label_id", "start", "end", "text")
+        )
     for label_id, other_start, other_end, other_text in neighbours:
         other_label = codebook.label_by_id(label_id)
         other_name = other_label.name if other_label else "?"
@@ -166,24 +171,36 @@ def span_create(
 ) -> tuple[Annotation, bool]:
     """Create a span; returns (span, created). A repeated client_id returns the first span."""
     _check_client_id(client_id)
-    if client_id:
-        existing = Annotation.objects.filter(coder=coder, client_id=client_id).first()
-        if existing is not None:
-            if existing.document_id != document.pk:
-                raise ValidationError({"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]})
-            if existing.deleted_at is not None:
-                raise ValidationError(
-                    {"client_id": [CLIENT_ID_DELETED.format(client_id=client_id)]}
-                )
-            return existing, False
     codebook = get_codebook(document.project)
     label_spec = _resolve_label(codebook, label)
     start, end = _check_bounds(document, start, end, text)
+    # One read answers both questions a create asks of the coder's spans (this is the path
+    # of every save): was this client_id used before, and what does [start, end) touch?
+    touching = Q(document=document, deleted_at__isnull=True) & Q(
+        start__gte=max(0, start - settings.ANNOTATOR_MAX_SPAN_LENGTH), start__lt=end, end__gt=start
+    )
+    rows = Annotation.objects.filter(
+        touching | Q(client_id=client_id) if client_id else touching, coder=coder
+    ).values_list(
+        "pk", "document_id", "client_id", "deleted_at", "label_id", "start", "end", "text"
+    )
+    neighbours = []
+    for pk, document_id, row_client_id, deleted_at, *neighbour in rows:
+        if client_id and row_client_id == client_id:
+            if document_id != document.pk:
+                raise ValidationError({"client_id": [CLIENT_ID_REUSED.format(client_id=client_id)]})
+            if deleted_at is not None:
+                raise ValidationError(
+                    {"client_id": [CLIENT_ID_DELETED.format(client_id=client_id)]}
+                )
+            return Annotation.objects.get(pk=pk), False
+        if document_id == document.pk and deleted_at is None:
+            neighbours.append(neighbour)
     given = dict(attributes or {})
     defaults = {a.name: a.default for a in label_spec.attributes if a.default is not None}
     # A claim's numbers come from its text unless the client sent them (services/numbers.py).
     cleaned = numbers.attributes_on_create(document, label_spec, text, given, defaults)
-    _check_overlap(codebook, document, coder, label_spec, start, end)
+    _check_overlap(codebook, document, coder, label_spec, start, end, neighbours=neighbours)
     span = Annotation(
         document=document,
         coder=coder,

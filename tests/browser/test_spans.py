@@ -50,6 +50,9 @@ def test_coder_drags_over_a_claim_and_presses_c_to_save_a_casualty_span(login, c
     expect(page.locator(f"#count-{casualty}")).to_have_text("1")
     expect(page.locator(f"#list-{casualty} li")).to_have_text([CLAIM])
     expect(page.locator("#span-total")).to_have_text("1")
+    # The Checks section fetches itself after the save: a claim with no claimed_by yet.
+    expect(page.locator("#checks-count")).to_have_text("1")
+    expect(page.locator("#checks")).to_contain_text("has no claimed_by link")
     span = Annotation.objects.get()
     start = document.text.index(CLAIM)
     assert (span.start, span.end, span.text) == (start, start + len(CLAIM), CLAIM)
@@ -110,6 +113,7 @@ def test_delete_key_deletes_the_span_and_ctrl_z_brings_it_back(login, coder, doc
     span = make_span(document, coder, "CASUALTY", CLAIM)
     page = login(coder)
     open_coding(page, document)
+    expect(page.locator("#checks-count")).to_have_text("1")  # fetched once the page is up
     mark_of(page, span).click()
     expect(page.locator("#panel .quote")).to_have_text(CLAIM)
 
@@ -118,6 +122,7 @@ def test_delete_key_deletes_the_span_and_ctrl_z_brings_it_back(login, coder, doc
     expect(page.locator("#panel [data-saved=deleted]")).to_contain_text(f"Deleted “{CLAIM}”")
     expect(page.locator("#article mark")).to_have_count(0)
     expect(page.locator("#span-total")).to_have_text("0")
+    expect(page.locator("#checks-count")).to_have_text("0")
     span.refresh_from_db()
     assert span.deleted_at is not None
 
