@@ -37,6 +37,11 @@ urlpatterns = [
         name="relation-create",
     ),
     path("documents/<int:document_id>/undo/", coding.undo_view, name="undo"),
+    path(
+        "documents/<int:document_id>/suggestions/reject/",
+        coding.suggestion_reject_view,
+        name="suggestion-reject",
+    ),
     path("spans/<int:span_id>/", coding.span_panel, name="span-panel"),
     path("spans/<int:span_id>/delete/", coding.span_delete_view, name="span-delete"),
     path(
