@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from annotator.claims.geonames import AMBIGUOUS
 from annotator.claims.lexicon import Lexicon
 from annotator.claims.suggest import (
     LOCATION,
@@ -144,6 +145,8 @@ def suggest_document(
             result.append(PlacedSuggestion(suggestion))
             continue
         key = name_key(suggestion.text)
+        if key in AMBIGUOUS and suggestion.text.islower() and key not in site_index:
+            continue  # "at the bab": a word, not Al Bab
         candidates = (*site_index.get(key, ()), *gazetteer._index.get(key, ()))
         agreed = _agreed_attributes([p.entity().attributes for p in candidates])
         result.append(
