@@ -25,7 +25,9 @@ def _seed_dir() -> Path:
     for directory in SEED_DIRS:
         if (directory / "seed-gold.json").is_file():
             return directory
-    raise SystemExit("seed-article.json / seed-gold.json not found in " + ", ".join(map(str, SEED_DIRS)))
+    raise SystemExit(
+        "seed-article.json / seed-gold.json not found in " + ", ".join(map(str, SEED_DIRS))
+    )
 
 
 def measure() -> tuple[dict, int]:

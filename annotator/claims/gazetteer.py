@@ -117,6 +117,14 @@ def sites_from_list(entries: Iterable[EntityLike]) -> tuple[Place, ...]:
     return tuple(sites)
 
 
+def place_candidates(
+    text: str, sites: Sequence[Place] = (), gazetteer: Gazetteer | None = None
+) -> tuple[Place, ...]:
+    """The project's sites, then the gazetteer's places, that `text` may name."""
+    gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+    return (*_build_index(sites).get(name_key(text), ()), *gazetteer.candidates(text))
+
+
 @dataclass(frozen=True)
 class PlacedSuggestion:
     suggestion: Suggestion

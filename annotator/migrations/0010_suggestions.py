@@ -6,31 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotator', '0009_dashboard_indexes'),
+        ("annotator", "0009_dashboard_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='project',
-            name='suggestions_enabled',
+            model_name="project",
+            name="suggestions_enabled",
             field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.CreateModel(
-            name='SuggestionRejection',
+            name="SuggestionRejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('label', models.CharField(max_length=50)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('coder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestion_rejections', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestion_rejections', to='annotator.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                ("label", models.CharField(max_length=50)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "coder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suggestion_rejections",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suggestion_rejections",
+                        to="annotator.document",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('document', 'coder', 'start', 'end', 'label'), name='suggestion_rejection_unique'), models.CheckConstraint(condition=models.Q(('start__lt', models.F('end'))), name='suggestion_rejection_start_before_end')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("document", "coder", "start", "end", "label"),
+                        name="suggestion_rejection_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("start__lt", models.F("end"))),
+                        name="suggestion_rejection_start_before_end",
+                    ),
+                ],
             },
         ),
     ]

@@ -19,10 +19,15 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from annotator.claims.gazetteer import Place, load_gazetteer, sites_from_list, suggest_document
-from annotator.claims.suggest import LOCATION
+from annotator.claims.gazetteer import (
+    Place,
+    load_gazetteer,
+    sites_from_list,
+    suggest_document,
+)
+from annotator.claims.gazetteer import place_candidates as gazetteer_candidates
 from annotator.codebook import Codebook, LabelSpec
-from annotator.models import Annotation, ListEntry, SuggestionRejection
+from annotator.models import ListEntry, SuggestionRejection
 from annotator.services import numbers
 
 ACTORS_LIST = "actors"
@@ -167,24 +172,12 @@ def without_overlaps(
 
 
 def place_candidates(project, text: str) -> list[dict[str, str]]:
-    """Gazetteer places and project sites a LOCATION's words may name."""
-    from annotator.claims.suggest import name_key
-
-    sites = sites_from_list(
-        {"name": name, "aliases": aliases or []}
-        for name, aliases in ListEntry.objects.filter(
-            project=project, list_name=PLACES_LIST
-        ).values_list("name", "aliases")
+    """Project sites and gazetteer places a LOCATION's words may name."""
+    entries = ListEntry.objects.filter(project=project, list_name=PLACES_LIST).values_list(
+        "name", "aliases"
     )
-    key = name_key(text)
-    matching = [
-        s for s in sites if key in {name_key(n) for n in (s.name, *s.aliases)}
-    ]
-    return [_candidate(p) for p in (*matching, *load_gazetteer().candidates(text))]
-
-
-def shown_as_location(suggestion: ShownSuggestion) -> bool:
-    return suggestion.label == LOCATION
+    sites = sites_from_list({"name": name, "aliases": aliases or []} for name, aliases in entries)
+    return [_candidate(place) for place in gazetteer_candidates(text, sites)]
 
 
 @transaction.atomic
@@ -195,9 +188,7 @@ def suggestion_reject(
     try:
         start, end = int(start), int(end)
     except (TypeError, ValueError):
-        raise ValidationError(
-            NOT_A_SUGGESTION.format(label=label, start=start, end=end)
-        ) from None
+        raise ValidationError(NOT_A_SUGGESTION.format(label=label, start=start, end=end)) from None
     if not any(
         (s.start, s.end, s.label) == (start, end, label)
         for s in document_suggestions(document, codebook)
@@ -207,14 +198,3 @@ def suggestion_reject(
         document=document, coder=coder, start=start, end=end, label=label
     )
     return rejection
-
-
-def coder_span_extents(document, coder, start: int, end: int) -> list[tuple[int, int]]:
-    """The coder's live spans touching [start, end), as (start, end) pairs."""
-    return list(
-        Annotation.objects.for_document(document)
-        .by_coder(coder)
-        .alive()
-        .touching(start, end)
-        .values_list("start", "end")
-    )

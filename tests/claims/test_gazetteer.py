@@ -68,7 +68,10 @@ def test_a_place_is_found_whatever_way_its_name_is_written(written, meant):
 
 def test_a_name_of_a_town_and_its_governorate_gives_both_as_candidates():
     found = load_gazetteer().candidates("Idlib")
-    assert sorted(p.description for p in found) == ["governorate, SY.12", "populated place, in Idlib"]
+    assert sorted(p.description for p in found) == [
+        "governorate, SY.12",
+        "populated place, in Idlib",
+    ]
 
 
 def test_an_ambiguous_location_suggestion_keeps_only_the_attributes_its_candidates_share():
@@ -111,7 +114,9 @@ def test_a_managers_site_is_matched_with_its_aliases_and_comes_first_among_candi
     assert _locations("Fighting in the Thardat area.", sites=sites) == [
         ("Thardat", ["Thardat hills"])
     ]
-    assert sites[0] == Place("site:Thardat hills", "Thardat hills", "site", ("al-Thardat", "Tharda"))
+    assert sites[0] == Place(
+        "site:Thardat hills", "Thardat hills", "site", ("al-Thardat", "Tharda")
+    )
 
 
 def test_name_keys_ignore_case_diacritics_articles_and_joiners():

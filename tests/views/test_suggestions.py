@@ -78,7 +78,11 @@ def test_another_coders_span_and_rejection_change_nothing_for_the_coder(
     span_create(document=document, coder=other_coder, label="CASUALTY", **claim)
     syria = quote_span(document, "Syria")
     SuggestionRejection.objects.create(
-        document=document, coder=other_coder, start=syria["start"], end=syria["end"], label="LOCATION"
+        document=document,
+        coder=other_coder,
+        start=syria["start"],
+        end=syria["end"],
+        label="LOCATION",
     )
     keys = _suggested_keys(_screen(coder_client, document))
     assert f"{claim['start']}-{claim['end']}-CASUALTY" in keys
@@ -176,7 +180,9 @@ def test_accepting_is_an_ordinary_span_create_and_the_suggestion_goes(
     )
 
 
-def test_the_span_panel_lists_the_places_a_location_may_name(coder_client, project, suggesting, coder):
+def test_the_span_panel_lists_the_places_a_location_may_name(
+    coder_client, project, suggesting, coder
+):
     document = make_document(project, text="Air strikes hit Idlib on Monday.")
     span, _ = span_create(
         document=document, coder=coder, label="LOCATION", **quote_span(document, "Idlib")
@@ -190,7 +196,11 @@ def test_a_managers_site_is_suggested_with_its_aliases(coder_client, project, su
     from annotator.services.codebook import list_entry_add
 
     list_entry_add(
-        project=project, user=manager, list_name="places", name="Thardat hills", aliases=["al-Thardat"]
+        project=project,
+        user=manager,
+        list_name="places",
+        name="Thardat hills",
+        aliases=["al-Thardat"],
     )
     document = make_document(project, text="Clashes near al-Thardat were reported.")
     config = _config(_screen(coder_client, document))
