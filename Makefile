@@ -48,7 +48,10 @@ run: $(VENV)/.installed-run data/secret_key data/demo_password
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The suggester's precision and recall on the demo gold (pure Python, a second), then the
+# server bench.
 bench: $(VENV)/.installed-test
+	$(PY) -m bench.suggester
 	$(PY) -m bench
 
 lint: $(VENV)/.installed-test

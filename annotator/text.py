@@ -92,8 +92,24 @@ class RenderSpan:
     end: int
 
 
+@dataclass(frozen=True)
+class RenderSuggestion:
+    """A suggested span: drawn dashed, never overlapping the coder's spans or another one."""
+
+    key: str
+    label_id: int
+    label_name: str
+    start: int
+    end: int
+
+
 def render_chunk(
-    text: str, chunk: Chunk, spans: Iterable[RenderSpan], *, oob: bool = False
+    text: str,
+    chunk: Chunk,
+    spans: Iterable[RenderSpan],
+    *,
+    oob: bool = False,
+    suggestions: Iterable[RenderSuggestion] = (),
 ) -> SafeString:
     """HTML for one chunk: a run of segments, each carrying its code-point offset (data-o) so
     that the browser can turn a selection into offsets without counting the whole text.
@@ -105,8 +121,9 @@ def render_chunk(
         (s for s in spans if s.start < chunk.end and s.end > chunk.start),
         key=lambda s: (s.start, -s.end, s.id),
     )
+    suggested = [s for s in suggestions if s.start < chunk.end and s.end > chunk.start]
     cuts = {chunk.start, chunk.end}
-    for s in clipped:
+    for s in (*clipped, *suggested):
         cuts.add(max(s.start, chunk.start))
         cuts.add(min(s.end, chunk.end))
     points = sorted(cuts)
@@ -119,7 +136,13 @@ def render_chunk(
         piece = escape(text[seg_start:seg_end], quote=False)
         covering = [s for s in clipped if s.start <= seg_start and s.end >= seg_end]
         if not covering:
-            parts.append(f'<span data-o="{seg_start}">{piece}</span>')
+            suggestion = next(
+                (s for s in suggested if s.start <= seg_start and s.end >= seg_end), None
+            )
+            if suggestion is None:
+                parts.append(f'<span data-o="{seg_start}">{piece}</span>')
+            else:
+                parts.append(_suggestion_mark(suggestion, seg_start, seg_end, piece))
             continue
         # The innermost span gives the colour, the next one out an underline.
         covering.sort(key=lambda s: (s.end - s.start, s.id))
@@ -145,17 +168,45 @@ def render_chunk(
     return mark_safe("".join(parts))  # noqa: S308 - every text piece is escaped above
 
 
-def render_text(text: str, spans: Sequence[RenderSpan]) -> SafeString:
+def _suggestion_mark(suggestion: RenderSuggestion, seg_start: int, seg_end: int, piece: str) -> str:
+    """One piece of a suggestion; its first piece is the one keyboard stop (tabindex)."""
+    classes = ["sug", f"l{suggestion.label_id}"]
+    attrs = f' data-o="{seg_start}" data-sug="{escape(suggestion.key)}"'
+    if seg_start == suggestion.start:
+        classes.append("s")
+        label = escape(suggestion.label_name)
+        attrs += f' tabindex="0" title="Suggested {label}: Enter accepts, Delete rejects"'
+    if seg_end == suggestion.end:
+        classes.append("e")
+        attrs += f' data-tag="{escape(suggestion.label_name)}?"'
+    return f'<mark class="{" ".join(classes)}"{attrs}>{piece}</mark>'
+
+
+def _buckets(all_chunks: list[Chunk], items: Sequence) -> list[list]:
+    """Items (with start and end) per chunk they touch: linear in chunks + items."""
+    buckets: list[list] = [[] for _ in all_chunks]
+    starts = [c.start for c in all_chunks]
+    for item in items:
+        index = max(bisect.bisect_right(starts, item.start) - 1, 0)
+        while index < len(all_chunks) and all_chunks[index].start < item.end:
+            buckets[index].append(item)
+            index += 1
+    return buckets
+
+
+def render_text(
+    text: str, spans: Sequence[RenderSpan], suggestions: Sequence[RenderSuggestion] = ()
+) -> SafeString:
     """The whole article: all chunks, spans bucketed so the cost is linear in text + spans."""
     all_chunks = chunks(text)
-    buckets: list[list[RenderSpan]] = [[] for _ in all_chunks]
-    starts = [c.start for c in all_chunks]
-    for span in spans:
-        first = bisect.bisect_right(starts, span.start) - 1
-        index = max(first, 0)
-        while index < len(all_chunks) and all_chunks[index].start < span.end:
-            buckets[index].append(span)
-            index += 1
     return mark_safe(
-        "".join(render_chunk(text, c, b) for c, b in zip(all_chunks, buckets, strict=True))
+        "".join(
+            render_chunk(text, c, b, suggestions=sb)
+            for c, b, sb in zip(
+                all_chunks,
+                _buckets(all_chunks, spans),
+                _buckets(all_chunks, suggestions),
+                strict=True,
+            )
+        )
     )  # noqa: S308

@@ -38,6 +38,11 @@ urlpatterns = [
     ),
     path("documents/<int:document_id>/undo/", coding.undo_view, name="undo"),
     path("documents/<int:document_id>/checks/", coding.checks_view, name="coding-checks"),
+    path(
+        "documents/<int:document_id>/suggestions/reject/",
+        coding.suggestion_reject_view,
+        name="suggestion-reject",
+    ),
     path("spans/<int:span_id>/", coding.span_panel, name="span-panel"),
     path("spans/<int:span_id>/delete/", coding.span_delete_view, name="span-delete"),
     path(

@@ -6,6 +6,7 @@ work; outsider belongs to another project only. All tests run on the database in
 """
 
 import pytest
+from django.core.cache import cache
 
 from annotator.codebook import _load_codebook
 from annotator.models import Role
@@ -17,8 +18,10 @@ def _fresh_codebook_cache():
     """SQLite reuses the ids of rolled-back test rows, so a codebook cached under
     (project id, version) by one test could be served to another test's project."""
     _load_codebook.cache_clear()
+    cache.clear()  # suggestions are cached per document id, which SQLite reuses too
     yield
     _load_codebook.cache_clear()
+    cache.clear()
 
 
 @pytest.fixture

@@ -68,3 +68,13 @@ def test_the_read_gold_and_long_documents_hold_the_spans_the_figures_name():
     for document_id in plan.long_documents:
         assert spans.filter(document_id=document_id).count() == sizes.long_spans
         assert len(Document.objects.get(pk=document_id).text) == sizes.long_length
+
+
+def test_the_suggester_bench_prints_precision_and_recall_per_label(capsys):
+    from bench import suggester
+
+    assert suggester.main([]) == 0
+    out = capsys.readouterr().out
+    assert "CASUALTY" in out and "LOCATION" in out and "exact P" in out
+    scores, _ = suggester.measure()
+    assert scores["CASUALTY"].recall_exact == 1.0

@@ -22,6 +22,7 @@ CASUALTY, SOURCE, ACTOR, LOCATION = "CASUALTY", "SOURCE", "ACTOR", "LOCATION"
 _PRIORITY = {CASUALTY: 0, SOURCE: 1, ACTOR: 2, LOCATION: 2}
 
 _ARTICLE_PREFIXES = frozenset({"al", "el"})
+_ARABIC_ARTICLE = "\u0627\u0644"  # the Arabic article, written joined to its word
 _NAME_GAP = re.compile(r"[ \t\u00a0\-\u2010\u2011'\u2019]{0,3}")
 _WORD_JOINERS = frozenset("-\u2010\u2011'\u2019")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+|\n\s*")
@@ -314,9 +315,18 @@ def _name_tokens(text: str, tokens: Sequence[Token]) -> list[_NameToken]:
             prefix_start = token.start if prefix_start is None else prefix_start
             continue
         start = token.start if prefix_start is None else prefix_start
-        result.append(_NameToken(token.key, _unaccented(token.text), start, token.end))
+        key = token.key
+        if key.startswith(_ARABIC_ARTICLE) and len(key) > len(_ARABIC_ARTICLE) + 1:
+            key = key[len(_ARABIC_ARTICLE) :]  # "الرقة" and "رقة" are one name
+        result.append(_NameToken(key, _unaccented(token.text), start, token.end))
         prefix_start = None
     return result
+
+
+def name_key(name: str) -> str:
+    """The form list matching compares: case, diacritics and "al-"/"el-"/"ال" dropped, words
+    joined by one space ("Deir ez-Zor" and "deir ez zor" have one key)."""
+    return " ".join(t.key for t in _name_tokens(name, tokenize(name)))
 
 
 def _unaccented(text: str) -> str:

@@ -13,6 +13,7 @@ from annotator.models.documents import Document
 from annotator.models.gold import GoldOrigin, GoldRejection, GoldRelation, GoldSpan
 from annotator.models.projects import Membership, Project, Role
 from annotator.models.reports import AgreementSnapshot, SnapshotState
+from annotator.models.suggestions import SuggestionRejection
 
 __all__ = [
     "ACTIVE_STATES",
@@ -37,4 +38,5 @@ __all__ = [
     "RelationType",
     "Role",
     "SnapshotState",
+    "SuggestionRejection",
 ]

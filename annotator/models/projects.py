@@ -54,6 +54,9 @@ class Project(models.Model):
     lexicon = models.JSONField(default=dict, blank=True, db_default={})
     # Codes of pre-submit findings (annotator.claims.checks) that make submitting refuse.
     blocking_checks = models.JSONField(default=list, blank=True, db_default=[])
+    # Suggested spans on the coding screen (annotator/claims/suggest.py). Off unless a manager
+    # turns it on, so that blind coding studies stay unprimed.
+    suggestions_enabled = models.BooleanField(default=False, db_default=False)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()

@@ -156,6 +156,7 @@ SETTINGS_FIELDS = (
     "random_seed",
     "abandon_after_hours",
     "hide_coder_names",
+    "suggestions_enabled",
 )
 
 
@@ -217,10 +218,9 @@ def _clean_settings(changes: dict[str, Any]) -> dict[str, Any]:
                     NOT_A_CHOICE.format(value=changes[field], choices=", ".join(choices))
                 ]
             clean[field] = changes[field]
-    if "hide_coder_names" in changes:
-        clean["hide_coder_names"] = _boolean(
-            errors, "hide_coder_names", changes["hide_coder_names"]
-        )
+    for field in ("hide_coder_names", "suggestions_enabled"):
+        if field in changes:
+            clean[field] = _boolean(errors, field, changes[field])
     if errors:
         raise ValidationError(errors)
     return clean
@@ -239,6 +239,7 @@ def project_update(
     random_seed: Any = None,
     abandon_after_hours: Any = None,
     hide_coder_names: Any = None,
+    suggestions_enabled: Any = None,
 ) -> Project:
     """Change a project's settings; None leaves a setting as it is.
 
@@ -255,6 +256,7 @@ def project_update(
         "random_seed": random_seed,
         "abandon_after_hours": abandon_after_hours,
         "hide_coder_names": hide_coder_names,
+        "suggestions_enabled": suggestions_enabled,
     }
     clean = _clean_settings({field: value for field, value in given.items() if value is not None})
     project.refresh_from_db(from_queryset=Project.objects.select_for_update())

@@ -26,7 +26,15 @@ from annotator import access, checks, services
 from annotator.codebook import Codebook, get_codebook
 from annotator.models import Annotation, Relation
 from annotator.services import numbers as claim_numbers
-from annotator.text import RenderSpan, chunks, chunks_touching, render_chunk, render_text
+from annotator.services import suggestions as suggested
+from annotator.text import (
+    RenderSpan,
+    RenderSuggestion,
+    chunks,
+    chunks_touching,
+    render_chunk,
+    render_text,
+)
 
 TEMPLATE = "annotator/coding/screen.html"
 
@@ -65,16 +73,37 @@ def _listed_spans(document, coder) -> list[ListedSpan]:
     return [ListedSpan(*row) for row in rows]
 
 
+def _render_suggestions(shown) -> list[RenderSuggestion]:
+    return [RenderSuggestion(s.key, s.label_id, s.label, s.start, s.end) for s in shown]
+
+
 def _chunk_html(document, coder, codebook: Codebook, start: int, end: int) -> list:
     """The re-rendered chunks touching [start, end), as out-of-band swaps. Only spans near
     those chunks are read, so the cost does not grow with the spans elsewhere."""
     touched = chunks_touching(chunks(document.text), start, end)
     lo, hi = touched[0].start, touched[-1].end
+    near = []
+    if document.project.suggestions_enabled:
+        near = [
+            s
+            for s in suggested.suggestions_for_coder(document, coder, codebook)
+            if s.start < hi and s.end > lo
+        ]
+    # A suggestion reaching out of these chunks is hidden by a span anywhere along it.
+    span_lo, span_hi = min([lo, *(s.start for s in near)]), max([hi, *(s.end for s in near)])
     rows = (
-        _own_spans(document, coder).touching(lo, hi).values_list("id", "label_id", "start", "end")
+        _own_spans(document, coder)
+        .touching(span_lo, span_hi)
+        .values_list("id", "label_id", "start", "end")
     )
     spans = _render_spans(codebook, rows)
-    return [render_chunk(document.text, chunk, spans, oob=True) for chunk in touched]
+    visible = _render_suggestions(
+        suggested.without_overlaps(near, [(s.start, s.end) for s in spans])
+    )
+    return [
+        render_chunk(document.text, chunk, spans, oob=True, suggestions=visible)
+        for chunk in touched
+    ]
 
 
 def span_item_html(span: Annotation | ListedSpan) -> SafeString:
@@ -138,6 +167,8 @@ def _panel_context(document, coder, codebook: Codebook, span: Annotation | None,
         )
     )
     values = extra.get("submitted") or span.attributes
+    if label is not None and label.name == "LOCATION" and document.project.suggestions_enabled:
+        context["place_candidates"] = suggested.place_candidates(document.project, span.text)
     numbers = claim_numbers.panel_numbers(document, label, span.text, span.attributes)
     context.update(
         label=label,
@@ -171,9 +202,9 @@ def _panel_context(document, coder, codebook: Codebook, span: Annotation | None,
     return context
 
 
-def _client_config(document, codebook: Codebook) -> dict:
+def _client_config(document, codebook: Codebook, shown=None) -> dict:
     """What coding.js needs, delivered through json_script (never inline script)."""
-    return {
+    config = {
         "documentId": document.pk,
         "urls": {
             "createSpan": reverse("span-create", args=[document.pk]),
@@ -197,6 +228,12 @@ def _client_config(document, codebook: Codebook) -> dict:
             for rt in codebook.relation_types
         ],
     }
+    if shown is not None:
+        # Every suggestion not rejected, also those a span hides now: deleting the span
+        # brings its suggestion back in the re-rendered chunk.
+        config["suggestions"] = [s.as_client() for s in shown]
+        config["urls"]["rejectSuggestion"] = reverse("suggestion-reject", args=[document.pk])
+    return config
 
 
 @login_required
@@ -217,6 +254,10 @@ def coding_screen(request, document_id: int):
         selected = next((s for s in spans if str(s.pk) == selected_id), None)
         if selected is not None:
             selected = access.get_annotation_for_coder(request.user, selected.pk)
+    shown = None
+    if document.project.suggestions_enabled:
+        shown = suggested.suggestions_for_coder(document, request.user, codebook)
+    visible = suggested.without_overlaps(shown or [], [(s.start, s.end) for s in spans])
     context = {
         "project": document.project,
         "document": document,
@@ -224,11 +265,13 @@ def coding_screen(request, document_id: int):
         "article": render_text(
             document.text,
             _render_spans(codebook, [(s.id, s.label_id, s.start, s.end) for s in spans]),
+            _render_suggestions(visible),
         ),
         "groups": _span_groups(codebook, spans),
         "relations": _relation_rows(codebook, relations, spans_by_id),
         "span_total": len(spans),
-        "client_config": _client_config(document, codebook),
+        "suggestions_on": shown is not None,
+        "client_config": _client_config(document, codebook, shown),
         "assignment": assignment,
         "checks": None,  # the section fetches itself once the page is up
         **_panel_context(document, request.user, codebook, selected),
@@ -522,6 +565,40 @@ def undo_view(request, document_id: int):
         chunk_html = "".join(_chunk_html(document, request.user, codebook, *affected))
         response.content += chunk_html.encode()
     return response
+
+
+@login_required
+@require_POST
+def suggestion_reject_view(request, document_id: int):
+    """Delete on a suggestion: remember the no, and redraw the chunks without it."""
+    document, assignment = access.get_document_for_coding(request.user, document_id, write=True)
+    codebook = get_codebook(document.project)
+    values = {key: request.POST.get(key) for key in ("start", "end", "label")}
+    if not document.project.suggestions_enabled:
+        return _fragment(
+            request,
+            "error",
+            {"errors": ["suggestions are off in this project"], "action": "Not rejected"},
+            status=422,
+        )
+    try:
+        with transaction.atomic():
+            services.assignment_take(document=document, coder=request.user, current=assignment)
+            rejection = suggested.suggestion_reject(
+                document=document, coder=request.user, codebook=codebook, **values
+            )
+    except ValidationError as error:
+        return _fragment(
+            request, "error", {"errors": _error_text(error), "action": "Not rejected"}, status=422
+        )
+    if not request.htmx:
+        return redirect("coding", document.pk)
+    context = {
+        "document": document,
+        "rejected": rejection,
+        "chunks": _chunk_html(document, request.user, codebook, rejection.start, rejection.end),
+    }
+    return _fragment(request, "suggestion-rejected", context)
 
 
 @login_required

@@ -98,6 +98,15 @@ class SettingsForm(forms.Form):
     hide_coder_names = forms.BooleanField(
         required=False, label="Hide coder names from adjudicators"
     )
+    suggestions_enabled = forms.BooleanField(
+        required=False,
+        label="Suggest spans to coders",
+        help_text=(
+            "Marks likely claims, sources, actors and places (from the project's lists and the "
+            "Syria gazetteer) as dashed suggestions coders accept or reject. Leave off for "
+            "blind coding studies."
+        ),
+    )
 
 
 class MemberAddForm(forms.Form):

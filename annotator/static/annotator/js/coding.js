@@ -557,6 +557,136 @@
     }
   });
 
+  // =====================================================================================
+  // SUGGESTIONS (issue 6) -- begin. Everything about suggested spans is in this block.
+  //
+  // The server draws each suggestion as dashed marks (mark.sug, data-sug="start-end-LABEL";
+  // the first piece, mark.sug.s, is focusable) when the project has suggestions on; their
+  // details come from config.suggestions. A suggestion is not a span: accepting one sends
+  // the ordinary span create (sendPending: same client_id, pending list and "Saved" flow),
+  // after which the server redraws the chunk with the span and without the suggestion.
+  // Rejecting posts to urls.rejectSuggestion; the server remembers it for this coder and
+  // redraws the chunk without it. Keys on a focused suggestion: Enter accepts, Delete rejects.
+  // =====================================================================================
+  const suggestionsByKey = new Map((config.suggestions || []).map((s) => [s.key, s]));
+  let selectedSuggestion = null;
+
+  function suggestionMarks(key) {
+    return article.querySelectorAll('mark.sug[data-sug="' + CSS.escape(key) + '"]');
+  }
+
+  function shortQuote(text) {
+    return "“" + (text.length > 40 ? text.slice(0, 40) + "…" : text) + "”";
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text; // text, never HTML
+    return node;
+  }
+
+  /** Show a suggestion in the panel, with its candidates and Accept / Reject buttons. */
+  function showSuggestion(key) {
+    const suggestion = suggestionsByKey.get(key);
+    if (!suggestion) return;
+    selectedSuggestion = key;
+    selectedSpanId = null; // Delete now means "reject this suggestion", not "delete a span"
+    reapplySelection();
+    article.querySelectorAll("mark.sug.sug-sel").forEach((m) => m.classList.remove("sug-sel"));
+    suggestionMarks(key).forEach((m) => m.classList.add("sug-sel"));
+    const box = element("div", "suggestion-box");
+    box.id = "suggestion-box";
+    box.dataset.sug = key;
+    box.appendChild(element("h3", "", "Suggested " + suggestion.label));
+    box.appendChild(element("q", "quote", suggestion.text));
+    box.appendChild(element("p", "muted", "Why: " + suggestion.reason + ". Not one of your spans until you accept it."));
+    if (suggestion.candidates && suggestion.candidates.length) {
+      box.appendChild(element("p", "", "Places with this name:"));
+      const list = element("ul", "sug-candidates");
+      suggestion.candidates.forEach((c) => list.appendChild(element("li", "", c.name + " (" + c.description + ")")));
+      box.appendChild(list);
+    }
+    const actions = element("div", "actions");
+    const accept = element("button", "primary", "Accept (Enter)");
+    accept.type = "button";
+    accept.dataset.sugAccept = key;
+    const reject = element("button", "danger", "Reject (Del)");
+    reject.type = "button";
+    reject.dataset.sugReject = key;
+    actions.appendChild(accept);
+    actions.appendChild(reject);
+    box.appendChild(actions);
+    panel.replaceChildren(box);
+  }
+
+  function acceptSuggestion(key) {
+    const suggestion = suggestionsByKey.get(key);
+    if (!suggestion) return;
+    selectedSuggestion = null;
+    const values = { label: suggestion.label, start: suggestion.start, end: suggestion.end, text: suggestion.text, client_id: newClientId() };
+    if (suggestion.attributes && Object.keys(suggestion.attributes).length) values.attributes = JSON.stringify(suggestion.attributes);
+    sendPending(config.urls.createSpan, values, shortQuote(suggestion.text) + " as " + suggestion.label + " (suggested)");
+  }
+
+  function rejectSuggestion(key) {
+    const suggestion = suggestionsByKey.get(key);
+    if (!suggestion) return;
+    selectedSuggestion = null;
+    htmx.ajax("POST", config.urls.rejectSuggestion, {
+      target: "#panel",
+      swap: "innerHTML",
+      values: { start: suggestion.start, end: suggestion.end, label: suggestion.label },
+    });
+  }
+
+  function focusedSuggestion() {
+    const active = document.activeElement;
+    const mark = active && active.closest && active.closest("mark.sug");
+    return mark && article.contains(mark) ? mark.dataset.sug : null;
+  }
+
+  article.addEventListener("click", (event) => {
+    const mark = event.target.closest("mark.sug");
+    if (!mark || linkMode) return;
+    const selection = window.getSelection();
+    if (selection && !selection.isCollapsed) return; // the user is selecting text
+    showSuggestion(mark.dataset.sug);
+    const first = article.querySelector('mark.sug.s[data-sug="' + CSS.escape(mark.dataset.sug) + '"]');
+    if (first) first.focus({ preventScroll: true });
+  });
+
+  panel.addEventListener("click", (event) => {
+    const accept = event.target.closest("[data-sug-accept]");
+    if (accept) acceptSuggestion(accept.dataset.sugAccept);
+    const reject = event.target.closest("[data-sug-reject]");
+    if (reject) rejectSuggestion(reject.dataset.sugReject);
+  });
+
+  // Capture phase: runs before the screen's own key handler, which would read Enter and
+  // Delete as "open" and "delete" a span.
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || linkMode) return;
+    const key = focusedSuggestion();
+    if (!key) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      acceptSuggestion(key);
+    } else if (event.key === "Delete" || event.key === "Backspace") {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      rejectSuggestion(key);
+    }
+  }, true);
+
+  article.addEventListener("focusin", (event) => {
+    const mark = event.target.closest && event.target.closest("mark.sug");
+    if (mark && mark.dataset.sug !== selectedSuggestion) showSuggestion(mark.dataset.sug);
+  });
+  // SUGGESTIONS (issue 6) -- end.
+  // =====================================================================================
+
   article.setAttribute("tabindex", "0");
   const initial = panel.querySelector("#span-form");
   if (initial) {
