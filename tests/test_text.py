@@ -414,3 +414,14 @@ def test_chunk_rendered_for_an_out_of_band_swap_says_so():
     rendered = Rendered(render_chunk(ARTICLE, chunk, [], oob=True))
 
     assert rendered.chunks[0]["attrs"]["hx-swap-oob"] == "true"
+
+
+def test_cached_chunks_follow_the_text_they_are_given():
+    from annotator.text import cached_chunks
+
+    first = "One paragraph.\nAnother one, longer than the first.\n"
+    edited = "One paragraph, edited.\nAnother one, longer than the first.\n"
+
+    assert cached_chunks(first) == tuple(chunks(first))
+    assert cached_chunks(edited) == tuple(chunks(edited))
+    assert cached_chunks(edited)[0].end == len("One paragraph, edited.\n")

@@ -30,7 +30,7 @@ from annotator.services import suggestions as suggested
 from annotator.text import (
     RenderSpan,
     RenderSuggestion,
-    chunks,
+    cached_chunks,
     chunks_touching,
     render_chunk,
     render_text,
@@ -80,7 +80,7 @@ def _render_suggestions(shown) -> list[RenderSuggestion]:
 def _chunk_html(document, coder, codebook: Codebook, start: int, end: int) -> list:
     """The re-rendered chunks touching [start, end), as out-of-band swaps. Only spans near
     those chunks are read, so the cost does not grow with the spans elsewhere."""
-    touched = chunks_touching(chunks(document.text), start, end)
+    touched = chunks_touching(cached_chunks(document.text), start, end)
     lo, hi = touched[0].start, touched[-1].end
     near = []
     if document.project.suggestions_enabled:
