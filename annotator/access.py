@@ -218,6 +218,15 @@ def get_assignment_for_coder(user, assignment_id) -> Assignment:
     return assignment
 
 
+def sees_coder_names(user, project: Project) -> bool:
+    """Whether other coders' work comes with their names: managers always; adjudicators
+    unless the project hides names from them (``Project.hide_coder_names``). Callers have
+    already established that the user may see that work at all (sees_all_coders)."""
+    return is_manager(user, project) or (
+        sees_all_coders(user, project) and not project.hide_coder_names
+    )
+
+
 def visible_annotations(user, document: Document):
     """The spans of `document` the user may see: their own, or everyone's for managers and
     adjudicators. Blind coding depends on every read going through here."""

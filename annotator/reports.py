@@ -218,9 +218,8 @@ def named(text: str, names: dict[str, str]) -> str:
 
 
 def shows_coder_names(user, project: Project) -> bool:
-    """Managers see coder names; adjudicators too, unless the project hides them from them
-    (``Project.hide_coder_names``). Those who see none of the report never get here."""
-    return access.is_manager(user, project) or not project.hide_coder_names
+    """Whether the viewer sees coders by name in reports: the rule is access.py's."""
+    return access.sees_coder_names(user, project)
 
 
 def public_payload(

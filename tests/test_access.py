@@ -289,3 +289,16 @@ def test_coder_in_two_projects_reaches_only_their_work_in_each(project, coder, o
     assert ids(access.visible_annotations(coder, elsewhere)) == {mine.pk}
     with pytest.raises(Http404):
         access.get_annotation_for_coder(coder, theirs.pk)
+
+
+def test_coder_names_are_for_managers_and_adjudicators_unless_hidden(
+    project, manager, adjudicator, coder
+):
+    from annotator import access
+
+    assert access.sees_coder_names(manager, project)
+    assert access.sees_coder_names(adjudicator, project)
+    assert not access.sees_coder_names(coder, project)
+    project.hide_coder_names = True
+    assert access.sees_coder_names(manager, project)
+    assert not access.sees_coder_names(adjudicator, project)
