@@ -8,7 +8,7 @@ not learn that another coder's span or another team's document exists.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.http import Http404
 
 from annotator.models import (
@@ -79,6 +79,26 @@ def get_project_for_user(user, project_id, *, roles: set[str] | None = None) -> 
     if roles is not None and not (roles_in(user, project) & set(roles)):
         raise Http404("No such project")
     return project
+
+
+def may_create_projects(user, *, all_projects: list[Project] | None = None) -> bool:
+    """Site staff, and anyone who already manages a project, may start a new one (they become
+    its manager). Accounts themselves are site staff's business (`user.is_staff`).
+
+    `all_projects`: every project of the user with their roles memoised (with_roles), when
+    the caller has them already; it spares a query."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if all_projects is not None:
+        return any(is_manager(user, project) for project in all_projects)
+    return Membership.objects.filter(user=user, role=Role.MANAGER).exists()
+
+
+def may_administer_users(user) -> bool:
+    """Site staff create accounts; no project role grants it."""
+    return user.is_authenticated and user.is_staff
 
 
 def documents_for(user):
@@ -165,23 +185,76 @@ def get_document_for_coding(
     return document, coding_assignment(user, document, write=write)
 
 
+def _live_assignments():
+    """The live assignments of the document in the outer query."""
+    return Assignment.objects.filter(document=OuterRef("pk"), state__in=ACTIVE_STATES).order_by()
+
+
+def _count_of(assignments) -> Subquery:
+    return Subquery(
+        assignments.annotate(n=Func(F("pk"), function="COUNT")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def documents_for_coding(user, project: Project):
     """The project's documents a coder may open, annotated with `my_state` (their live
     assignment's state, or None for a document with room they may take in automatic mode)."""
     if not is_coder(user, project):
         return Document.objects.none()
-    live = Assignment.objects.filter(document=OuterRef("pk"), state__in=ACTIVE_STATES).order_by()
+    live = _live_assignments()
     documents = project.documents.annotate(
         my_state=Subquery(live.filter(coder_id=user.pk).values("state")[:1])
     )
     if project.assignment_mode != AssignmentMode.AUTOMATIC:
         return documents.filter(my_state__isnull=False)
-    live_count = Subquery(
-        live.annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField()
-    )
-    return documents.alias(live_count=live_count).filter(
+    return documents.alias(live_count=_count_of(live)).filter(
         Q(my_state__isnull=False) | Q(live_count__lt=project.overlap_k)
     )
+
+
+# --- reading documents: the list and the text --------------------------------------------------
+#
+# Managers and adjudicators read every document of the project. A coder reads (lists, opens,
+# fetches through the API) exactly the documents the coding screen lets them open:
+# documents_for_coding, i.e. those with their live assignment, plus, in automatic mode, those
+# that still have room. In manual mode a coder therefore never learns of documents that are
+# not assigned to them, whether through the project page or the API.
+
+
+def documents_readable(user, project: Project):
+    """The project's documents the user may list and read."""
+    if sees_all_coders(user, project):
+        return project.documents.all()
+    return documents_for_coding(user, project)
+
+
+def get_document_for_reader(user, document_id) -> Document:
+    """A document the user may read (see documents_readable); else 404. One query for the
+    document and what the rule needs about its assignments (the roles are memoised)."""
+    live = _live_assignments()
+    try:
+        document = (
+            Document.objects.select_related("project")
+            .annotate(
+                _mine=Exists(live.filter(coder_id=user.pk)),
+                _live_count=_count_of(live),
+            )
+            .get(pk=document_id, project__in=projects_for(user))
+        )
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such document") from None
+    project = document.project
+    if sees_all_coders(user, project):
+        return document
+    # documents_for_coding's rule, on this one row.
+    has_room = (
+        project.assignment_mode == AssignmentMode.AUTOMATIC
+        and document._live_count < project.overlap_k
+    )
+    if is_coder(user, project) and (document._mine or has_room):
+        return document
+    raise Http404("No such document")
 
 
 def assignments_for(user, project: Project):

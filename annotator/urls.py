@@ -23,6 +23,7 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/beat/", work.beat, name="assignment-beat"),
     path("projects/<int:project_id>/codebook.css", coding.codebook_css, name="codebook-css"),
     path("projects/<int:project_id>/codebook/", include("annotator.views.codebook")),
+    path("projects/<int:project_id>/guidelines/", include("annotator.views.guidelines")),
     path("projects/<int:project_id>/agreement/", include("annotator.views.agreement")),
     path("projects/<int:project_id>/claims/", include("annotator.views.claims")),
     path("projects/<int:project_id>/lexicon/", include("annotator.views.lexicon")),

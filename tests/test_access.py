@@ -8,7 +8,7 @@ from annotator import access
 from annotator.codebook import _load_codebook
 from annotator.models import Membership, Role
 from annotator.services import relation_create, span_create, span_delete
-from tests.factories import make_document, quote_span
+from tests.factories import make_document, make_user, quote_span
 
 
 @pytest.fixture(autouse=True)
@@ -302,3 +302,31 @@ def test_coder_names_are_for_managers_and_adjudicators_unless_hidden(
     project.hide_coder_names = True
     assert access.sees_coder_names(manager, project)
     assert not access.sees_coder_names(adjudicator, project)
+
+
+# --- beyond one project ----------------------------------------------------------------------
+
+
+def test_site_staff_and_managers_may_create_projects_coders_may_not(
+    manager, coder, adjudicator, outsider
+):
+    staff = make_user("staff", is_staff=True)
+
+    assert access.may_create_projects(staff)
+    assert access.may_create_projects(manager)
+    assert not access.may_create_projects(coder)
+    assert not access.may_create_projects(adjudicator)
+    assert not access.may_create_projects(outsider)
+    assert not access.may_create_projects(AnonymousUser())
+
+
+def test_may_create_projects_reads_the_roles_already_known(manager, coder, project):
+    for user in (manager, coder):
+        projects = access.with_roles(user, access.projects_for(user))
+        assert access.may_create_projects(user, all_projects=projects) == (user == manager)
+
+
+def test_only_site_staff_administer_users(manager):
+    assert access.may_administer_users(make_user("staff", is_staff=True))
+    assert not access.may_administer_users(manager)
+    assert not access.may_administer_users(AnonymousUser())

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotator.codebook import get_codebook
+from annotator.guidelines import render_markdown
 from annotator.models import Annotation, Assignment, AssignmentState, Document, Project, Relation
 
 # -- Projects and their codebooks ------------------------------------------------------------
@@ -88,10 +89,19 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class ProjectDetailSerializer(ProjectSerializer):
     codebook = serializers.SerializerMethodField()
+    guidelines = serializers.CharField(
+        read_only=True, help_text="The manager's coding guidelines, in Markdown"
+    )
+    guidelines_html = serializers.SerializerMethodField(
+        help_text="The guidelines rendered to HTML and sanitised (safe to insert in a page)"
+    )
 
     class Meta(ProjectSerializer.Meta):
-        fields = [*ProjectSerializer.Meta.fields, "codebook"]
+        fields = [*ProjectSerializer.Meta.fields, "codebook", "guidelines", "guidelines_html"]
         read_only_fields = fields
+
+    def get_guidelines_html(self, project) -> str:
+        return render_markdown(project.guidelines)
 
     @extend_schema_field(CodebookSerializer)
     def get_codebook(self, project) -> dict:

@@ -99,7 +99,8 @@ class ProjectList(generics.ListAPIView):
 class ProjectDetail(APIView):
     @extend_schema(responses={200: s.ProjectDetailSerializer, 404: NOT_FOUND})
     def get(self, request, project_id: int):
-        """A project with its codebook: labels and their attributes, relation types."""
+        """A project with its codebook (labels and their attributes, relation types) and its
+        guidelines, for every member."""
         project = access.get_project_for_user(request.user, project_id)
         prefetch_related_objects([project], _my_roles(request.user))
         return Response(s.ProjectDetailSerializer(project).data)
@@ -110,13 +111,16 @@ class ProjectDetail(APIView):
 
 @extend_schema(tags=["documents"])
 class ProjectDocuments(generics.ListAPIView):
-    """The project's documents, without their text, in coding order."""
+    """The project's documents you may read, without their text, in coding order: all of them
+    for managers and adjudicators; for a coder, those the coding screen lets them open (their
+    assignments, and in automatic mode the documents that still need coders)."""
 
     serializer_class = s.DocumentSerializer
 
     def get_queryset(self):
-        project = access.get_project_for_user(self.request.user, self.kwargs["project_id"])
-        return project.documents.without_text()
+        user = self.request.user
+        project = access.get_project_for_user(user, self.kwargs["project_id"])
+        return access.documents_readable(user, project).without_text()
 
     @extend_schema(
         request=s.DocumentCreateSerializer,
@@ -142,7 +146,7 @@ class DocumentDetail(APIView):
     @extend_schema(responses={200: s.DocumentDetailSerializer, 404: NOT_FOUND})
     def get(self, request, document_id: int):
         """A document with its text; offsets index into `text` by code point."""
-        document = access.get_document_for_user(request.user, document_id)
+        document = access.get_document_for_reader(request.user, document_id)
         return Response(s.DocumentDetailSerializer(document).data)
 
 
@@ -164,7 +168,7 @@ class DocumentAnnotations(generics.ListAPIView):
 
     def get_queryset(self):
         user = self.request.user
-        document = access.get_document_for_user(user, self.kwargs["document_id"])
+        document = access.get_document_for_reader(user, self.kwargs["document_id"])
         self.document = document
         return access.visible_annotations(user, document)
 
@@ -273,7 +277,7 @@ class DocumentRelations(generics.ListAPIView):
 
     def get_queryset(self):
         user = self.request.user
-        document = access.get_document_for_user(user, self.kwargs["document_id"])
+        document = access.get_document_for_reader(user, self.kwargs["document_id"])
         return access.visible_relations(user, document).select_related("type", "coder")
 
     @extend_schema(

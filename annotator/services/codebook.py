@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, ProtectedError, Q, QuerySet
 
 from annotator.codebook import AttributeSpec, LabelSpec, clean_attributes
+from annotator.guidelines import digest as guidelines_digest
 from annotator.models import (
     Annotation,
     AttributeDefinition,
@@ -38,7 +39,10 @@ NOT_TEXT = "{field} must be text, got {value!r}"
 TOO_LONG = "{field} is {length} characters long; the longest allowed is {limit}"
 BAD_COLOUR = "colour {value!r} is not a colour of the form #rrggbb (e.g. #ffb74d)"
 BAD_HOTKEY = "hotkey {value!r} must be a single character, or empty for none"
-RESERVED_HOTKEY = "hotkey {value!r} is reserved by the coding screen (it moves between spans)"
+RESERVED_HOTKEY = (
+    "hotkey {value!r} is reserved by the coding screen (n / p move between spans, "
+    "? opens the guidelines)"
+)
 LABEL_NAME_TAKEN = "name {value!r} is already used by label {other} in this project"
 LABEL_HOTKEY_TAKEN = "hotkey {value!r} is already used by label {other}"
 LABEL_IN_USE = "{label} is used by {annotations}; switch it off instead"
@@ -85,8 +89,9 @@ ENTRY_IN_USE = (
     "the {list_name!r} list; allow other names there first"
 )
 
-# The coding screen moves between spans with n / p (see its toolbar hint).
-RESERVED_HOTKEYS = frozenset({"n", "p"})
+# The coding screen moves between spans with n / p and opens the guidelines with ? (see its
+# toolbar hint).
+RESERVED_HOTKEYS = frozenset({"n", "p", "?"})
 DEFAULT_COLOUR = "#ffd54f"
 ENUM_KINDS = frozenset({AttributeKind.ENUM, AttributeKind.MULTI_ENUM})
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -906,6 +911,46 @@ def _save(obj, *, recheck: Callable[[], Any]) -> None:
     except IntegrityError:
         recheck()
         raise
+
+
+# --- Guidelines ---------------------------------------------------------------------------
+
+GUIDELINES_LIMIT = 100_000
+GUIDELINES_CHANGED = (
+    "someone else saved the guidelines after you opened them; nothing was saved. Your text "
+    "is still in the form: compare it with the current guidelines and save again"
+)
+
+
+@transaction.atomic
+def guidelines_update(*, project: Project, user, text: Any, based_on: str | None) -> bool:
+    """Replace the project's guidelines (Markdown) with `text`. `based_on` is the digest of
+    the text the editor started from (annotator.guidelines.digest): a save over a newer text
+    is refused with GUIDELINES_CHANGED rather than overwriting it. Returns whether anything
+    changed; a change is audited as "codebook.guidelines.update" with the text before and after.
+
+    The codebook version is not bumped: guidelines are prose, they change neither what a span
+    may hold nor how agreement compares versions (which reports filter by codebook version).
+    """
+    cleaned = _text("guidelines", text, limit=GUIDELINES_LIMIT)
+    project.refresh_from_db(from_queryset=Project.objects.select_for_update())
+    before = project.guidelines
+    if based_on is not None and based_on != guidelines_digest(before):
+        raise ValidationError({"guidelines": [GUIDELINES_CHANGED]})
+    if cleaned == before:
+        return False
+    project.guidelines = cleaned
+    project.save(update_fields=["guidelines"])
+    AuditEvent.objects.create(
+        project=project,
+        user=user,
+        action="codebook.guidelines.update",
+        object_type="guidelines",
+        object_id=project.pk,
+        before={"guidelines": before},
+        after={"guidelines": cleaned},
+    )
+    return True
 
 
 def _record(project: Project, user, action: str, obj, *, before, after) -> None:

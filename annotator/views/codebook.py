@@ -39,6 +39,7 @@ RELATION_TYPE_FIELDS = (
     "description",
 )
 ENTRY_FIELDS = ("list_name", "name", "aliases")
+NEW_ENTRY = {"list_name": "", "name": ""}
 # Checkboxes come with a hidden "0" before them, so an unticked box still says so.
 CHECKBOXES = ("enabled", "allow_other")
 
@@ -94,7 +95,7 @@ def label_create(request, project_id: int):
     project = _managed_project(request, project_id)
     try:
         label = services.label_create(
-            project=project, user=request.user, **_fields(request, LABEL_FIELDS)
+            project=project, user=request.user, **_new_fields(request, LABEL_FIELDS, NEW_LABEL)
         )
     except ValidationError as error:
         return _refused(request, project, error, form=("label-new", ""), section="labels")
@@ -144,7 +145,7 @@ def attribute_create(request, project_id: int, label_id: int):
     label = get_object_or_404(project.labels, pk=label_id)
     try:
         attribute = services.attribute_create(
-            label=label, user=request.user, **_fields(request, ATTRIBUTE_FIELDS)
+            label=label, user=request.user, **_new_fields(request, ATTRIBUTE_FIELDS, NEW_ATTRIBUTE)
         )
     except ValidationError as error:
         return _refused(
@@ -225,7 +226,9 @@ def relation_type_create(request, project_id: int):
     project = _managed_project(request, project_id)
     try:
         relation_type = services.relation_type_create(
-            project=project, user=request.user, **_fields(request, RELATION_TYPE_FIELDS)
+            project=project,
+            user=request.user,
+            **_new_fields(request, RELATION_TYPE_FIELDS, NEW_RELATION_TYPE),
         )
     except ValidationError as error:
         return _refused(
@@ -293,7 +296,7 @@ def relation_type_delete(request, project_id: int, type_id: int):
 @require_POST
 def list_entry_add(request, project_id: int):
     project = _managed_project(request, project_id)
-    fields = _fields(request, ENTRY_FIELDS)
+    fields = _new_fields(request, ENTRY_FIELDS, NEW_ENTRY)
     # Each list has its own form; the "new list" form says so, so its errors show there.
     form_id = "" if request.POST.get("new_list") else fields.get("list_name", "")
     try:
@@ -349,6 +352,12 @@ def _posted(request) -> dict[str, Any]:
         if key in values:
             values[key] = values[key] in {"1", "on", "true", "yes"}
     return values
+
+
+def _new_fields(request, names: tuple[str, ...], blank: dict[str, Any]) -> dict[str, Any]:
+    """The posted fields for a create: a field left out counts as the blank form's value, so
+    the service names what is missing (rather than the request failing)."""
+    return {**{name: blank[name] for name in names if name in blank}, **_fields(request, names)}
 
 
 def _fields(request, names: tuple[str, ...]) -> dict[str, Any]:

@@ -52,18 +52,6 @@ THROUGHPUT_DAYS = 30
 HTMX_ERROR = 422
 
 
-# --- Who may do what beyond one project -----------------------------------------------------
-# access.py has no helper for this yet (it is being reworked in parallel); it belongs there
-# and should move when that lands. Accounts are for site staff (`user.is_staff`).
-
-
-def may_create_projects(user) -> bool:
-    """Site staff, and anyone who already manages a project."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or Membership.objects.filter(user=user, role=Role.MANAGER).exists()
-
-
 def _managed_project(request, project_id: int) -> Project:
     return access.get_project_for_user(request.user, project_id, roles={Role.MANAGER})
 
@@ -195,7 +183,7 @@ def _htmx_target(request) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request):
-    if not may_create_projects(request.user):
+    if not access.may_create_projects(request.user):
         raise Http404("No such page")
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -214,7 +202,7 @@ def project_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_create(request):
-    if not request.user.is_staff:
+    if not access.may_administer_users(request.user):
         raise Http404("No such page")
     form = UserCreateForm(request.POST or None)
     created = None

@@ -13,6 +13,7 @@ def healthz(request):
 
 
 @login_required
+@require_GET
 def project_detail(request, project_id: int):
     project = access.get_project_for_user(request.user, project_id)
     # A coder's counts are of their own spans only; managers and adjudicators see all coders'.

@@ -137,7 +137,13 @@ def home(request):
         }
         for project in projects
     ]
-    return render(request, "annotator/work/home.html", {"items": items, "weeks_shown": WEEKS_SHOWN})
+    context = {
+        "items": items,
+        "weeks_shown": WEEKS_SHOWN,
+        "may_create_projects": access.may_create_projects(user, all_projects=projects),
+        "may_administer_users": access.may_administer_users(user),
+    }
+    return render(request, "annotator/work/home.html", context)
 
 
 @login_required

@@ -1,7 +1,7 @@
 """Documents: listing (without text), reading (with text), and adding (managers only)."""
 
-from annotator.models import Document
-from tests.factories import ARTICLE, make_document
+from annotator.models import Document, Project
+from tests.factories import ARTICLE, assign, make_document
 
 
 def test_document_list_leaves_out_the_text(api_as, coder, document):
@@ -116,3 +116,65 @@ def test_metadata_must_be_an_object(api_as, manager, project):
 
     assert response.status_code == 400
     assert "metadata" in response.json()
+
+
+# --- A coder reads the documents the coding screen lets them open (access.documents_readable)
+
+
+def _manual(project):
+    Project.objects.filter(pk=project.pk).update(assignment_mode="manual")
+
+
+def test_in_manual_mode_a_coder_lists_only_documents_assigned_to_them(
+    api_as, coder, other_coder, project
+):
+    _manual(project)
+    mine = make_document(project, title="Mine")
+    theirs = make_document(project, title="Theirs")
+    make_document(project, title="Nobody's")
+    assign(mine, coder)
+    assign(theirs, other_coder)
+
+    rows = api_as(coder).get(f"/api/v1/projects/{project.pk}/documents/").json()["results"]
+
+    assert [row["title"] for row in rows] == ["Mine"]
+
+
+def test_in_manual_mode_a_coder_cannot_read_a_document_not_assigned_to_them(
+    api_as, coder, other_coder, project
+):
+    _manual(project)
+    theirs = make_document(project, title="Theirs")
+    assign(theirs, other_coder)
+    client = api_as(coder)
+
+    assert client.get(f"/api/v1/documents/{theirs.pk}/").status_code == 404
+    assert client.get(f"/api/v1/documents/{theirs.pk}/annotations/").status_code == 404
+    assert client.get(f"/api/v1/documents/{theirs.pk}/relations/").status_code == 404
+
+
+def test_managers_and_adjudicators_list_every_document(api_as, manager, adjudicator, project):
+    _manual(project)
+    make_document(project, title="One")
+    make_document(project, title="Two")
+
+    for user in (manager, adjudicator):
+        body = api_as(user).get(f"/api/v1/projects/{project.pk}/documents/").json()
+        assert body["count"] == 2
+
+
+def test_in_automatic_mode_a_coder_lists_their_own_and_those_still_needing_coders(
+    api_as, coder, other_coder, project
+):
+    project.overlap_k = 1
+    project.save()
+    mine = make_document(project, title="Mine")
+    full = make_document(project, title="Full")
+    make_document(project, title="Open")
+    assign(mine, coder)
+    assign(full, other_coder)
+
+    rows = api_as(coder).get(f"/api/v1/projects/{project.pk}/documents/").json()["results"]
+
+    assert [row["title"] for row in rows] == ["Mine", "Open"]
+    assert api_as(coder).get(f"/api/v1/documents/{full.pk}/").status_code == 404

@@ -1,6 +1,6 @@
 """Projects and their codebooks."""
 
-from annotator.models import Role
+from annotator.models import Project, Role
 from tests.factories import add_member, make_project, make_user
 
 
@@ -79,3 +79,18 @@ def test_project_detail_shows_a_custom_codebook(api_as, manager):
     assert codebook["allow_overlap"] is True
     assert [label["name"] for label in codebook["labels"]] == ["VEHICLE"]
     assert codebook["relation_types"] == []
+
+
+HOSTILE = "## Hard cases\n\n<script>alert(1)</script>\n\n[click](javascript:alert(2))"
+
+
+def test_the_api_gives_the_guidelines_sanitised_to_members(api_as, project, coder, outsider):
+    Project.objects.filter(pk=project.pk).update(guidelines=HOSTILE)
+
+    data = api_as(coder).get(f"/api/v1/projects/{project.pk}/").json()
+
+    assert data["guidelines"] == HOSTILE
+    assert "Hard cases</h2>" in data["guidelines_html"]
+    assert "<script" not in data["guidelines_html"]
+    assert "javascript:" not in data["guidelines_html"].lower()
+    assert api_as(outsider).get(f"/api/v1/projects/{project.pk}/").status_code == 404

@@ -500,3 +500,29 @@ def test_anonymous_htmx_edit_is_sent_to_login(client, project):
         codebook_url(project, "codebook-label-create"), {"name": "X"}, headers=HTMX
     )
     assert response.status_code == 204 and "/accounts/login/" in response["HX-Redirect"]
+
+
+@pytest.mark.parametrize(
+    ("route", "missing"),
+    [
+        ("codebook-label-create", "name"),
+        ("codebook-relation-type-create", "name"),
+        ("codebook-list-entry-add", "list name"),
+    ],
+)
+def test_a_create_posted_without_its_fields_is_refused_naming_them(
+    manager_client, project, route, missing
+):
+    response = manager_client.post(codebook_url(project, route), {}, headers=HTMX)
+
+    assert response.status_code == 422
+    assert f"{missing} is required" in body(response)
+
+
+def test_an_attribute_posted_without_its_fields_is_refused_naming_them(manager_client, project):
+    url = codebook_url(project, "codebook-attribute-create", label_id(project, "CASUALTY"))
+
+    response = manager_client.post(url, {}, headers=HTMX)
+
+    assert response.status_code == 422
+    assert "name is required" in body(response)

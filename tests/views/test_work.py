@@ -422,3 +422,25 @@ def test_another_coder_cannot_beat_my_assignment(client, coder, other_coder, doc
     client.force_login(other_coder)
 
     assert client.post(f"/assignments/{assignment.pk}/beat/", {"seconds": "30"}).status_code == 404
+
+
+def test_home_links_site_staff_to_new_accounts_and_projects(client, db):
+    client.force_login(make_user("staff", is_staff=True))
+
+    html = client.get("/").content.decode()
+
+    assert 'href="/users/new/"' in html and 'href="/projects/new/"' in html
+
+
+def test_home_links_a_manager_to_new_projects_but_not_accounts(client, manager, project):
+    client.force_login(manager)
+
+    html = client.get("/").content.decode()
+
+    assert 'href="/projects/new/"' in html and 'href="/users/new/"' not in html
+
+
+def test_home_shows_a_coder_no_administration_links(coder_client, project):
+    html = coder_client.get("/").content.decode()
+
+    assert 'href="/projects/new/"' not in html and 'href="/users/new/"' not in html

@@ -6,7 +6,7 @@
  *   segment of the article carries its code-point offset in data-o, so only the text inside
  *   one segment needs counting.
  * - Keys: label hotkeys create spans, Delete deletes, Ctrl+Z undoes, n/p move between spans,
- *   digits start a link, arrows move a keyboard selection.
+ *   digits start a link, arrows move a keyboard selection, ? opens the guidelines panel.
  * - Never lose work: a create is shown as "pending" until the server confirms it, failed
  *   saves are retried with the same client_id (the server never makes a duplicate), and
  *   leaving the page with unsaved changes asks first.
@@ -686,6 +686,66 @@
   });
   // SUGGESTIONS (issue 6) -- end.
   // =====================================================================================
+
+  // ========== guidelines panel: BEGIN (self-contained; touches nothing above) ==========
+  // `?` (outside form fields) or the Guidelines button opens and closes the panel; Escape
+  // closes it. The panel's body is fetched on first opening (htmx GET of the guidelines page,
+  // which answers an htmx request with its body partial), so the coding screen does not pay
+  // for it. This listener runs in the capture phase and stops the keys it uses, so Escape
+  // closing the panel does not also drop the coder's selection in the keydown handler above.
+  const guidelinesPanel = document.getElementById("guidelines");
+  const guidelinesToggle = document.getElementById("guidelines-toggle");
+  if (guidelinesPanel && guidelinesToggle) {
+    const guidelinesBody = document.getElementById("guidelines-body");
+    let guidelinesState = "empty"; // empty | loading | loaded
+    let guidelinesReturnFocus = null;
+
+    const loadGuidelines = () => {
+      guidelinesState = "loading";
+      htmx.ajax("GET", guidelinesToggle.href, { target: guidelinesBody, swap: "innerHTML" });
+    };
+    guidelinesBody.addEventListener("htmx:afterRequest", (event) => {
+      if (event.detail.successful) {
+        guidelinesState = "loaded";
+        return;
+      }
+      guidelinesState = "empty"; // the next opening tries again
+      guidelinesBody.textContent = "The guidelines could not be loaded. Close and open the panel to try again, or use the printable page.";
+    });
+
+    const setGuidelinesOpen = (open) => {
+      guidelinesPanel.hidden = !open;
+      guidelinesToggle.setAttribute("aria-expanded", String(open));
+      if (open) {
+        if (guidelinesState === "empty") loadGuidelines();
+        guidelinesReturnFocus = document.activeElement;
+        guidelinesPanel.focus({ preventScroll: true });
+      } else if (guidelinesReturnFocus && document.body.contains(guidelinesReturnFocus)) {
+        guidelinesReturnFocus.focus({ preventScroll: true });
+      }
+    };
+
+    guidelinesToggle.addEventListener("click", (event) => {
+      event.preventDefault();
+      setGuidelinesOpen(guidelinesPanel.hidden);
+    });
+    document.getElementById("guidelines-close").addEventListener("click", () => setGuidelinesOpen(false));
+
+    document.addEventListener("keydown", (event) => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      const isOpen = !guidelinesPanel.hidden;
+      if (event.key === "?" && !typingInForm(event)) {
+        setGuidelinesOpen(!isOpen);
+      } else if (event.key === "Escape" && isOpen) {
+        setGuidelinesOpen(false);
+      } else {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+    }, true);
+  }
+  // ========== guidelines panel: END ==========
 
   article.setAttribute("tabindex", "0");
   const initial = panel.querySelector("#span-form");
