@@ -8,7 +8,7 @@ not learn that another coder's span or another team's document exists.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 
 from annotator.models import (
@@ -169,12 +169,7 @@ def documents_for_coding(user, project: Project):
     )
     if project.assignment_mode != AssignmentMode.AUTOMATIC:
         return documents.filter(my_state__isnull=False)
-    live_count = Subquery(
-        live.annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField()
-    )
-    return documents.alias(live_count=live_count).filter(
-        Q(my_state__isnull=False) | Q(live_count__lt=project.overlap_k)
-    )
+    return documents.filter(Q(my_state__isnull=False) | Q(live_coders__lt=project.overlap_k))
 
 
 def assignments_for(user, project: Project):
