@@ -287,6 +287,7 @@ def _build(sizes: Sizes) -> dict:
             log(f"  {made:,} assignments")
     flush(force=True)
     Document.objects.filter(pk__in=adjudicated).update(adjudication_started_at=now)
+    _recount_documents(project)
     return {
         "project_id": project.pk,
         "manager_id": manager.pk,
@@ -373,13 +374,10 @@ def _build_queue(sizes: Sizes) -> dict:
 
 
 def _recount_documents(project) -> None:
-    """bulk_create goes around the services: bring the documents' coder counts up to date as
-    the migration's backfill would (a no-op before the counts existed)."""
-    from annotator.services import assignments
+    """bulk_create goes around the services: the documents' coder counts as they keep them."""
+    from annotator.services import documents_recount
 
-    recount = getattr(assignments, "documents_recount", None)
-    if recount is not None:
-        recount(document_ids=list(project.documents.values_list("pk", flat=True)))
+    documents_recount(document_ids=list(project.documents.values_list("pk", flat=True)))
 
 
 @contextlib.contextmanager
