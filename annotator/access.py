@@ -8,7 +8,7 @@ not learn that another coder's span or another team's document exists.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 
 from annotator.models import (
@@ -190,13 +190,6 @@ def _live_assignments():
     return Assignment.objects.filter(document=OuterRef("pk"), state__in=ACTIVE_STATES).order_by()
 
 
-def _count_of(assignments) -> Subquery:
-    return Subquery(
-        assignments.annotate(n=Func(F("pk"), function="COUNT")).values("n"),
-        output_field=IntegerField(),
-    )
-
-
 def documents_for_coding(user, project: Project):
     """The project's documents a coder may open, annotated with `my_state` (their live
     assignment's state, or None for a document with room they may take in automatic mode)."""
@@ -208,9 +201,7 @@ def documents_for_coding(user, project: Project):
     )
     if project.assignment_mode != AssignmentMode.AUTOMATIC:
         return documents.filter(my_state__isnull=False)
-    return documents.alias(live_count=_count_of(live)).filter(
-        Q(my_state__isnull=False) | Q(live_count__lt=project.overlap_k)
-    )
+    return documents.filter(Q(my_state__isnull=False) | Q(live_coders__lt=project.overlap_k))
 
 
 # --- reading documents: the list and the text --------------------------------------------------
@@ -236,10 +227,7 @@ def get_document_for_reader(user, document_id) -> Document:
     try:
         document = (
             Document.objects.select_related("project")
-            .annotate(
-                _mine=Exists(live.filter(coder_id=user.pk)),
-                _live_count=_count_of(live),
-            )
+            .annotate(_mine=Exists(live.filter(coder_id=user.pk)))
             .get(pk=document_id, project__in=projects_for(user))
         )
     except (Document.DoesNotExist, ValueError, TypeError):
@@ -250,7 +238,7 @@ def get_document_for_reader(user, document_id) -> Document:
     # documents_for_coding's rule, on this one row.
     has_room = (
         project.assignment_mode == AssignmentMode.AUTOMATIC
-        and document._live_count < project.overlap_k
+        and document.live_coders < project.overlap_k
     )
     if is_coder(user, project) and (document._mine or has_room):
         return document

@@ -136,7 +136,12 @@ def seed():
 
     from annotator.codebook import get_codebook
     from annotator.models import Annotation, Assignment, Label, Relation, RelationType, Role
-    from annotator.services import document_create, member_add, project_create
+    from annotator.services import (
+        document_create,
+        documents_recount,
+        member_add,
+        project_create,
+    )
 
     users = get_user_model()
     manager = users.objects.create_user("bench-manager", password=secrets.token_urlsafe(12))
@@ -206,6 +211,8 @@ def seed():
                         )
                     )
         Relation.objects.bulk_create(relations)
+    # The assignments went around the services: the document's coder counts as they keep them.
+    documents_recount(document_ids=[document.pk])
     get_codebook(project)
     return document, adjudicator
 

@@ -212,7 +212,7 @@ def _project(name: str, manager, coders, seed_text: str, count: int, rng: random
 
     from annotator.models import Document, Label, RelationType, Role
     from annotator.models.documents import content_hash
-    from annotator.services import member_add, project_create
+    from annotator.services import documents_recount, member_add, project_create
     from bench import texts
 
     project = project_create(name=name, created_by=manager)
@@ -299,6 +299,8 @@ def _project(name: str, manager, coders, seed_text: str, count: int, rng: random
                     copy.write_row(
                         (project.pk, document.pk, coder.pk, "submitted", submitted, submitted, 0)
                     )
+    # COPY goes around the services: the documents' coder counts as they would keep them.
+    documents_recount(document_ids=[d.pk for d in docs])
     with connection.cursor() as c:
         c.execute("ANALYZE")
 

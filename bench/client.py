@@ -173,3 +173,36 @@ def concurrent_worker(host, port, username, password, creates, barrier, results)
     except BaseException as error:  # the parent must hear of it, or it waits forever
         barrier.abort()
         results.put({"error": f"{username}: {type(error).__name__}: {error}"})
+
+
+def queue_worker(host, port, username, password, project_id, rounds, barrier, results) -> None:
+    """One coder of the queue bench (in its own process): log in, wait for the others, then
+    `rounds` times take the next document through the API and submit it. Reports the timings
+    of the two requests apart. One round before the start warms the server's workers up."""
+
+    def take_and_submit() -> tuple[float, float]:
+        path = f"/api/v1/projects/{project_id}/assignments/next/"
+        content, took = client.expect(201, "POST", path, headers=JSON_HEADERS)
+        path = f"/api/v1/assignments/{json.loads(content)['id']}/submit/"
+        return took, client.expect(200, "POST", path, headers=JSON_HEADERS)[1]
+
+    try:
+        client = api_client(host, port, username, password)
+        take_and_submit()
+        barrier.wait(timeout=300)
+        cpu_before, began = _cpu_seconds(), time.monotonic()
+        timings = [take_and_submit() for _ in range(rounds)]
+        takes, submits = [t for t, _ in timings], [s for _, s in timings]
+        ended = time.monotonic()
+        results.put(
+            {
+                "takes": takes,
+                "submits": submits,
+                "began": began,
+                "ended": ended,
+                "cpu": _cpu_seconds() - cpu_before,
+            }
+        )
+    except BaseException as error:  # the parent must hear of it, or it waits forever
+        barrier.abort()
+        results.put({"error": f"{username}: {type(error).__name__}: {error}"})

@@ -161,7 +161,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["document", "user", "undone"], name="audit_doc_user")]
+        indexes = [
+            models.Index(fields=["document", "user", "undone"], name="audit_doc_user"),
+            # The project's latest event: the dashboard's progress version.
+            models.Index(fields=["project", "id"], name="audit_project_latest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_type} {self.object_id}"

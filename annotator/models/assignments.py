@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from annotator.models.documents import Document
 from annotator.models.projects import Project
@@ -68,6 +69,14 @@ class Assignment(models.Model):
                 fields=["project", "submitted_at"],
                 condition=Q(state="submitted"),
                 name="assignment_submitted_day",
+            ),
+            # The sweep for abandoned assignments ("Next document" runs it every time): the
+            # open ones by their last sign of life, so that it reads only the stale ones.
+            models.Index(
+                "project",
+                Coalesce("last_activity_at", "created"),
+                condition=Q(state__in=OPEN_STATES),
+                name="assignment_open_idle",
             ),
         ]
         constraints = [

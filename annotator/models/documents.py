@@ -45,12 +45,33 @@ class Document(models.Model):
     # Set when the adjudicator completes the gold (state "adjudicated"); cleared by a reopen.
     adjudicated_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Its live (assigned, in progress, submitted) and submitted assignments, and whether it has
+    # fewer live ones than the project's k: kept by the assignment services in the transaction
+    # that changes an assignment, under this row's lock (services.documents_recount), so that
+    # "Next document" and the dashboard read them instead of counting assignments. The
+    # database defaults hold for rows written by COPY too (imports).
+    live_coders = models.PositiveSmallIntegerField(default=0, db_default=0)
+    submitted_coders = models.PositiveSmallIntegerField(default=0, db_default=0)
+    needs_coders = models.BooleanField(default=True, db_default=True)
 
     objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["project", "position"])]
+        indexes = [
+            models.Index(fields=["project", "position"]),
+            # The work queue in either order: only the documents that still need coders.
+            models.Index(
+                fields=["project", "position", "id"],
+                condition=models.Q(needs_coders=True),
+                name="document_queue_import",
+            ),
+            models.Index(
+                fields=["project", "shuffle_key", "id"],
+                condition=models.Q(needs_coders=True),
+                name="document_queue_random",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(text=""), name="document_text_not_empty"),
         ]

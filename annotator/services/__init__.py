@@ -21,6 +21,7 @@ from annotator.services.assignments import (
     assignment_touch,
     assignment_warnings,
     assignments_release_abandoned,
+    documents_recount,
 )
 from annotator.services.projects import document_create, member_add, project_create
 
@@ -37,6 +38,7 @@ __all__ = [
     "assignment_warnings",
     "assignments_release_abandoned",
     "document_create",
+    "documents_recount",
     "member_add",
     "project_create",
     "relation_create",

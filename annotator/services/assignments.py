@@ -1,9 +1,16 @@
 """The work queue: handing out documents to coders, never more than k per document.
 
-The race for the last slot of a document is settled by a row lock on the document
-(PostgreSQL) or by SQLite's single writer (IMMEDIATE transactions), then a recount. Every
-path that adds a live assignment (assignment_next, assignment_take, assignment_create) takes
-that lock first, so the recount under it is the truth.
+Every change of a document's live or submitted assignments happens under the document's row
+lock (PostgreSQL; SQLite has a single writer, IMMEDIATE transactions) and ends with
+`documents_recount`, which writes the document's counts (Document.live_coders,
+submitted_coders, needs_coders) from its assignments in the same transaction. The lock is
+taken before the change, so the count under it is the truth, and the race for the last slot
+of a document is settled by reading live_coders from the locked row. The queue and the
+dashboard read the counts instead of counting assignments.
+
+Locks are taken in one order (a coder's membership, then documents, then assignments), and
+"Next document" never waits for a document while it holds another, so coders pressing it at
+once cannot deadlock each other.
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from annotator import checks
@@ -69,6 +77,8 @@ RELEASE_BATCH = 500
 # meanwhile (lost races) is followed by a fresh one.
 CANDIDATE_BATCH = 20
 MAX_ROUNDS = 10
+# Documents per UPDATE of documents_recount (SQLite's bound parameters are limited).
+RECOUNT_BATCH = 500
 
 
 class AssignmentStateError(ValidationError):
@@ -87,12 +97,29 @@ def _order_fields(project: Project, prefix: str = "") -> list[str]:
     return [f"{prefix}{first}", f"{prefix}id"]
 
 
-def _live_count(document_ref) -> Subquery:
-    """Live assignments of a document, as a subquery (COUNT without GROUP BY: 0, never NULL)."""
-    live = Assignment.objects.filter(document=document_ref, state__in=ACTIVE_STATES).order_by()
+def _count(assignments) -> Subquery:
+    """COUNT of an OuterRef-filtered assignment query, as a subquery (0, never NULL)."""
     return Subquery(
-        live.annotate(n=Func(F("pk"), function="COUNT")).values("n"),
+        assignments.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"),
         output_field=IntegerField(),
+    )
+
+
+def documents_recount(*, document_ids) -> int:
+    """Write the documents' coder counts from their assignments: one UPDATE per 500.
+
+    Call it in the transaction that changed their assignments, after taking the documents'
+    row locks (_lock_documents): the counts are then exact. Returns how many were updated."""
+    live = Assignment.objects.filter(document=OuterRef("pk"), state__in=ACTIVE_STATES)
+    k = Subquery(Project.objects.filter(pk=OuterRef("project_id")).values("overlap_k")[:1])
+    ids = sorted(set(document_ids))
+    return sum(
+        Document.objects.filter(pk__in=ids[first : first + RECOUNT_BATCH]).update(
+            live_coders=_count(live),
+            submitted_coders=_count(live.filter(state=AssignmentState.SUBMITTED)),
+            needs_coders=LessThan(_count(live), k),
+        )
+        for first in range(0, len(ids), RECOUNT_BATCH)
     )
 
 
@@ -107,14 +134,28 @@ def _record(assignment: Assignment, user, action: str, before: str | None) -> No
     )
 
 
-def _lock_document_with_room(document_id: int, project: Project) -> bool:
-    """Lock the document row, then count its live assignments under the lock."""
-    locked = (
-        Document.objects.select_for_update().filter(pk=document_id).values_list("pk", flat=True)
+# Document row locks are FOR NO KEY UPDATE: they exclude each other (and adjudication's FOR
+# UPDATE) but not the key-share lock that inserting a span or an audit row takes on its
+# document, so coders keep writing spans while a document's assignments change.
+
+
+def _lock_documents(document_ids) -> list[int]:
+    """Lock the documents (in id order, waiting for them) before changing their assignments."""
+    locked = Document.objects.filter(pk__in=set(document_ids)).select_for_update(no_key=True)
+    return list(locked.order_by("pk").values_list("pk", flat=True))
+
+
+def _lock_document_with_room(
+    document_id: int, project: Project, *, skip_locked: bool = False
+) -> bool | None:
+    """Lock the document row and say whether it has room for one more coder, from its count
+    under the lock. With skip_locked, None when another transaction holds it."""
+    locked = Document.objects.filter(pk=document_id).select_for_update(
+        no_key=True, skip_locked=skip_locked
     )
-    if not list(locked):
-        return False
-    live = Assignment.objects.filter(document_id=document_id, state__in=ACTIVE_STATES).count()
+    live = locked.values_list("live_coders", flat=True).first()
+    if live is None:
+        return None if skip_locked else False
     return live < project.overlap_k
 
 
@@ -143,51 +184,84 @@ def _open_assignment(project: Project, coder) -> Assignment | None:
     )
 
 
-@transaction.atomic
 def assignment_next(*, project: Project, coder, now: datetime | None = None) -> Assignment | None:
     """The coder's open assignment if they have one, else the next document that still needs
     coders and that they never had (a released one is not handed back), in the project's
     order. In manual mode only the open assignment. None when nothing is left.
 
-    Abandoned assignments of the project are released first, so their slots are offered."""
-    _lock_coder(project, coder)
+    Abandoned assignments of the project are released first (in a transaction of their own),
+    so their slots are offered."""
     assignments_release_abandoned(project=project, now=now)
+    return _next_locked(project=project, coder=coder)
+
+
+_BUSY = object()  # _take_slot: another transaction holds the document
+
+
+class _Full(Exception):
+    """Rolls a full document's savepoint back, which releases its row lock."""
+
+
+@transaction.atomic
+def _next_locked(*, project: Project, coder) -> Assignment | None:
+    _lock_coder(project, coder)
     current = _open_assignment(project, coder)
     if current is not None or project.assignment_mode == AssignmentMode.MANUAL:
         return current
     had = Assignment.objects.filter(document=OuterRef("pk"), coder=coder)
     candidates = (
-        Document.objects.filter(project=project)
-        .alias(live=_live_count(OuterRef("pk")))
-        .filter(live__lt=project.overlap_k)
+        Document.objects.filter(project=project, needs_coders=True)
         .exclude(Exists(had))
         .order_by(*_order_fields(project))
         .values_list("pk", flat=True)
     )
+    # Coders pressing at once do not queue behind each other: a document another one is
+    # being given right now is skipped, and tried again (waiting for it) only when nothing
+    # else is left. A document found full is unlocked at once (its savepoint rolled back), so
+    # a transaction waits for a document only while it holds none: no deadlock.
     tried: set[int] = set()
+    busy: list[int] = []
     for _ in range(MAX_ROUNDS):
         batch = list(candidates.exclude(pk__in=tried)[:CANDIDATE_BATCH])
         if not batch:
-            return None
+            break
+        tried.update(batch)
         for document_id in batch:
-            tried.add(document_id)
-            # Every racer locks documents in coding order, so they cannot deadlock. A document
-            # found full stays locked until commit; racers behind it wait, then find it full.
-            if not _lock_document_with_room(document_id, project):
-                continue
-            try:
-                with transaction.atomic():
-                    assignment = Assignment.objects.create(
-                        project=project,
-                        document_id=document_id,
-                        coder=coder,
-                        state=AssignmentState.ASSIGNED,
-                    )
-            except IntegrityError:  # pragma: no cover - the coder lock rules this out
-                continue
-            _record(assignment, coder, "assignment.create", None)
+            assignment = _take_slot(project, coder, document_id, skip_locked=True)
+            if assignment is _BUSY:
+                busy.append(document_id)
+            elif assignment is not None:
+                return assignment
+    for document_id in busy:
+        assignment = _take_slot(project, coder, document_id, skip_locked=False)
+        if assignment is not None:
             return assignment
     return None
+
+
+def _take_slot(project: Project, coder, document_id: int, *, skip_locked: bool):
+    """The coder's new assignment on the document if it has room; None if it is full (its
+    lock released again); _BUSY if skip_locked and another transaction holds it."""
+    try:
+        with transaction.atomic():
+            room = _lock_document_with_room(document_id, project, skip_locked=skip_locked)
+            if room is None:
+                return _BUSY
+            if not room:
+                raise _Full
+            assignment = Assignment.objects.create(
+                project=project,
+                document_id=document_id,
+                coder=coder,
+                state=AssignmentState.ASSIGNED,
+            )
+            documents_recount(document_ids=[document_id])
+    except _Full:
+        return None
+    except IntegrityError:  # pragma: no cover - the coder lock rules this out
+        return None
+    _record(assignment, coder, "assignment.create", None)
+    return assignment
 
 
 @transaction.atomic
@@ -214,6 +288,7 @@ def assignment_create(*, project: Project, document: Document, coder, assigned_b
             )
     except IntegrityError:
         raise already from None
+    documents_recount(document_ids=[document.pk])
     _record(assignment, assigned_by, "assignment.create", None)
     return assignment
 
@@ -254,6 +329,7 @@ def _take_locked(*, document: Document, coder) -> Assignment:
         assignment = Assignment.objects.create(
             project=project, document=document, coder=coder, state=AssignmentState.ASSIGNED
         )
+        documents_recount(document_ids=[document.pk])
         _record(assignment, coder, "assignment.create", None)
     if assignment.state == AssignmentState.SUBMITTED:
         raise AssignmentStateError(SUBMITTED_READ_ONLY)
@@ -290,6 +366,7 @@ def _transition(
     assignment: Assignment, user, *, to: str, allowed_from, verb: str, past: str, **fields
 ) -> Assignment:
     before = assignment.state
+    _lock_documents([assignment.document_id])
     written = Assignment.objects.filter(pk=assignment.pk, state__in=allowed_from).update(
         state=to, **fields
     )
@@ -297,6 +374,7 @@ def _transition(
         assignment.refresh_from_db(fields=["state"])
         state = assignment.get_state_display().lower()
         raise AssignmentStateError({"state": [NOT_OPEN.format(state=state, verb=past)]})
+    documents_recount(document_ids=[assignment.document_id])
     assignment.refresh_from_db()
     _record(assignment, user, f"assignment.{verb}", before)
     return assignment
@@ -377,23 +455,40 @@ def assignments_release_abandoned(*, project: Project, now: datetime | None = No
     """Release the project's open assignments idle for longer than its abandon_after_hours.
     The coder's spans stay, visible to managers. Returns the count.
 
-    Cheap when nothing is stale (one indexed query), so assignment_next runs it every time."""
+    Cheap when nothing is stale (one query on an index of the open assignments by their last
+    activity), so assignment_next runs it every time. It never waits: a document or an
+    assignment another transaction holds (a coder writing right now) is left for the next
+    sweep."""
     now = now or timezone.now()
     cutoff = now - timedelta(hours=project.abandon_after_hours)
-    stale = Assignment.objects.filter(project=project, state__in=OPEN_STATES).filter(
-        Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created__lt=cutoff)
+    stale = Assignment.objects.filter(project=project, state__in=OPEN_STATES).alias(
+        idle_since=Coalesce("last_activity_at", "created")
     )
-    # skip_locked: a row another transaction holds (a coder writing right now) is not idle.
-    rows = list(
-        stale.select_for_update(skip_locked=True)
+    stale = stale.filter(idle_since__lt=cutoff)
+    # Unordered: an ORDER BY here leads the planner away from the index of idle ones.
+    documents = set(stale.order_by().values_list("document_id", flat=True)[:RELEASE_BATCH])
+    if not documents:
+        return 0
+    locked = list(
+        Document.objects.filter(pk__in=documents)
+        .select_for_update(no_key=True, skip_locked=True)
         .order_by("pk")
-        .values_list("pk", "project_id", "document_id", "coder_id", "state")[:RELEASE_BATCH]
+        .values_list("pk", flat=True)
+    )
+    if not locked:
+        return 0
+    rows = list(
+        stale.filter(document_id__in=locked)
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", "project_id", "document_id", "coder_id", "state")
     )
     if not rows:
         return 0
     Assignment.objects.filter(pk__in=[row[0] for row in rows]).update(
         state=AssignmentState.RELEASED, released_at=now
     )
+    documents_recount(document_ids={row[2] for row in rows})
     AuditEvent.objects.bulk_create(
         AuditEvent(
             project_id=project_id,

@@ -72,7 +72,7 @@ from annotator.models import (
     Role,
 )
 from annotator.models.documents import content_hash
-from annotator.services.assignments import shuffle_key
+from annotator.services.assignments import documents_recount, shuffle_key
 
 FORMATS = {
     "jsonl": "Annotator JSONL (documents with spans and links; our own export)",
@@ -1540,6 +1540,9 @@ class _Writer:
                 ),
                 batch_size=BATCH,
             )
+            # The documents are this import's own (created in its transaction, which no one
+            # else sees yet): their counts need no lock.
+            documents_recount(document_ids={document_id for document_id, _ in self.assigned})
         # Documents that got gold spans by a merge of a later record.
         if self.adjudicated:
             Document.objects.filter(pk__in=self.adjudicated, adjudicated_at__isnull=True).update(

@@ -10,17 +10,21 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     Max,
     OuterRef,
     Q,
+    Subquery,
     Window,
 )
 from django.db.models.functions import RowNumber, TruncDate
@@ -269,6 +273,13 @@ def project_update(
     project.save(update_fields=list(changed))
     if changed.keys() & {"random_seed", "document_order"}:
         documents_reshuffle(project=project)
+    if "overlap_k" in changed:
+        # The work queue's flag follows k; the counts themselves do not change.
+        project.documents.update(
+            needs_coders=ExpressionWrapper(
+                Q(live_coders__lt=project.overlap_k), output_field=BooleanField()
+            )
+        )
     AuditEvent.objects.create(
         project=project,
         user=user,
@@ -561,21 +572,15 @@ def document_state(*, live: int, submitted: int, k: int, adjudicated: bool) -> s
 
 
 def _state_filters(k: int) -> dict[str, Q]:
-    """The states as conditions on a document annotated with `live` and `submitted`."""
+    """The states as conditions on a document's coder counts (kept by the assignment
+    services: Document.live_coders, submitted_coders)."""
     open_ = Q(adjudication_started_at__isnull=True)
     return {
-        DocumentState.NEEDS_CODERS: open_ & Q(live__lt=k),
-        DocumentState.IN_PROGRESS: open_ & Q(live__gte=k, submitted__lt=k),
-        DocumentState.FULLY_CODED: open_ & Q(submitted__gte=k),
+        DocumentState.NEEDS_CODERS: open_ & Q(live_coders__lt=k),
+        DocumentState.IN_PROGRESS: open_ & Q(live_coders__gte=k, submitted_coders__lt=k),
+        DocumentState.FULLY_CODED: open_ & Q(submitted_coders__gte=k),
         DocumentState.ADJUDICATED: ~open_,
     }
-
-
-def _with_counts(documents):
-    return documents.annotate(
-        live=Count("assignments", filter=Q(assignments__state__in=ACTIVE_STATES)),
-        submitted=Count("assignments", filter=Q(assignments__state=AssignmentState.SUBMITTED)),
-    )
 
 
 def documents_matching(
@@ -595,11 +600,8 @@ def documents_matching(
         documents = documents.filter(pk__gte=id_from)
     if id_to is not None:
         documents = documents.filter(pk__lte=id_to)
-    if state == DocumentState.ADJUDICATED:
-        # No counting needed: this keeps the commonest filters cheap on large projects.
-        documents = documents.filter(adjudication_started_at__isnull=False)
-    elif state:
-        documents = _with_counts(documents).filter(_state_filters(project.overlap_k)[state])
+    if state:
+        documents = documents.filter(_state_filters(project.overlap_k)[state])
     return documents
 
 
@@ -641,19 +643,54 @@ class Progress:
     throughput: list[DayCount]  # one entry per day, oldest first, today last
 
 
+# How long the dashboard's figures may be reused while nothing in the project changed.
+PROGRESS_CACHE_SECONDS = 30
+
+
 def project_progress(project: Project, *, days: int = 30, today: dt.date | None = None) -> Progress:
-    """The dashboard's numbers in a fixed number of queries (six), however many coders,
-    documents and assignments the project has: every figure is a GROUP BY in the database."""
-    return Progress(
-        documents=_document_counts(project),
-        coders=_coder_progress(project),
-        throughput=_throughput(project, days=days, today=today or timezone.localdate()),
+    """The dashboard's numbers in a fixed number of queries, however many coders, documents
+    and assignments the project has: every figure is an aggregate in the database, the
+    documents' from their kept coder counts.
+
+    They are reused (for PROGRESS_CACHE_SECONDS at most) while the project's progress version
+    stays the same: the dashboard refreshes itself every few seconds in every manager's
+    browser, and an idle project need not be counted again each time."""
+    today = today or timezone.localdate()
+    key = f"annotator:progress:{_progress_version(project)}:{days}:{today.isoformat()}"
+    progress = cache.get(key)
+    if progress is None:
+        progress = Progress(
+            documents=_document_counts(project),
+            coders=_coder_progress(project),
+            throughput=_throughput(project, days=days, today=today),
+        )
+        cache.set(key, progress, PROGRESS_CACHE_SECONDS)
+    return progress
+
+
+def _progress_version(project: Project) -> str:
+    """Changes whenever a figure of the dashboard may have: every change of an assignment, a
+    span, a link, a member or the settings writes an audit event (services.audit), and a new
+    document takes the next position. One query on two indexes."""
+
+    def last(rows, field: str) -> Subquery:
+        return Subquery(rows.filter(project=OuterRef("pk")).order_by(f"-{field}").values(field)[:1])
+
+    latest = (
+        Project.objects.filter(pk=project.pk)
+        .annotate(event=last(AuditEvent.objects, "id"), position=last(Document.objects, "position"))
+        .values_list("created", "overlap_k", "event", "position")
+        .first()
     )
+    if latest is None:  # the project is gone: nothing to reuse
+        return f"{project.pk}:gone"
+    created, *rest = latest
+    return ":".join(str(part) for part in (project.pk, created.timestamp(), *rest))
 
 
 def _document_counts(project: Project) -> DocumentCounts:
     filters = _state_filters(project.overlap_k)
-    counts = _with_counts(project.documents.all()).aggregate(
+    counts = project.documents.order_by().aggregate(
         total=Count("pk"),
         **{state: Count("pk", filter=condition) for state, condition in filters.items()},
     )
@@ -661,18 +698,27 @@ def _document_counts(project: Project) -> DocumentCounts:
 
 
 def _coder_progress(project: Project) -> list[CoderProgress]:
+    submitted = Q(state=AssignmentState.SUBMITTED)
+    figures = {
+        "assigned": Count("pk"),
+        "in_progress": Count("pk", filter=Q(state=AssignmentState.IN_PROGRESS)),
+        "submitted": Count("pk", filter=submitted),
+    }
+    on_postgresql = connection.vendor == "postgresql"
+    if on_postgresql:
+        # The medians in the same pass over the assignments (an ordered-set aggregate).
+        figures["median"] = _Median("active_seconds", filter=submitted)
     counts = {
         row.pop("coder_id"): row
         for row in Assignment.objects.filter(project=project, state__in=ACTIVE_STATES)
         .values("coder_id")
-        .annotate(
-            assigned=Count("pk"),
-            in_progress=Count("pk", filter=Q(state=AssignmentState.IN_PROGRESS)),
-            submitted=Count("pk", filter=Q(state=AssignmentState.SUBMITTED)),
-        )
+        .annotate(**figures)
         .order_by()
     }
-    medians = _median_active_seconds(project)
+    if on_postgresql:
+        medians = {coder_id: row.pop("median") for coder_id, row in counts.items()}
+    else:
+        medians = _median_active_seconds(project)
     annotations = dict(
         Annotation.objects.alive()
         .filter(document__project=project)
@@ -718,15 +764,12 @@ class _Median(Aggregate):
 
 def _median_active_seconds(project: Project) -> dict[int, float]:
     """Each coder's median active time per submitted document, computed in the database so
-    that only one row per coder comes back."""
+    that only one row per coder comes back (SQLite; PostgreSQL's come with the counts)."""
     submitted = Assignment.objects.filter(
         project=project, state=AssignmentState.SUBMITTED
     ).order_by()
-    if connection.vendor == "postgresql":
-        medians = submitted.values("coder_id").annotate(median=_Median("active_seconds"))
-        return dict(medians.values_list("coder_id", "median"))
-    # Elsewhere (SQLite) with window functions: rank each coder's submitted assignments by
-    # active time and keep the middle row, or the middle two, of each: n <= 2 * rank <= n + 2.
+    # With window functions: rank each coder's submitted assignments by active time and keep
+    # the middle row, or the middle two, of each: n <= 2 * rank <= n + 2.
     ranked = (
         submitted.annotate(
             rank=Window(

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from annotator.models import ACTIVE_STATES, Assignment, Document, Project, Role
-from annotator.services import assignment_next
+from annotator.services import assignment_next, assignment_submit
 from tests.factories import add_member, assign, make_document, make_project, make_user
 
 CODERS = 20
@@ -30,7 +30,7 @@ pytestmark = [
 ]
 
 
-def _race(project_id: int, coder_ids: list[int]) -> tuple[list, list]:
+def _race(project_id: int, coder_ids: list[int], rounds: int = 1) -> tuple[list, list]:
     barrier = threading.Barrier(len(coder_ids))
     results: list = []
     errors: list = []
@@ -41,9 +41,12 @@ def _race(project_id: int, coder_ids: list[int]) -> tuple[list, list]:
             project = Project.objects.get(pk=project_id)
             coder = project.memberships.get(user_id=coder_id).user
             barrier.wait(timeout=30)
-            assignment = assignment_next(project=project, coder=coder)
-            with lock:
-                results.append(assignment.document_id if assignment else None)
+            for _ in range(rounds):
+                assignment = assignment_next(project=project, coder=coder)
+                with lock:
+                    results.append(assignment.document_id if assignment else None)
+                if rounds > 1 and assignment is not None:
+                    assignment_submit(assignment=assignment, coder=coder)
         except Exception as error:  # noqa: BLE001 - reported by the test below
             with lock:
                 errors.append(error)
@@ -88,3 +91,33 @@ def test_twenty_coders_racing_for_the_last_slots_never_exceed_k():
     assert live == {document.pk: K for document in documents}  # every slot is used
     assert sum(result is not None for result in results) == free
     assert Assignment.objects.filter(coder_id__in=racers).count() == free
+    kept = dict(Document.objects.filter(project=project).values_list("pk", "live_coders"))
+    assert kept == live  # the counts the queue reads are the truth after the race
+    assert not Document.objects.filter(project=project, needs_coders=True).exists()
+
+
+def test_coders_taking_and_submitting_at_once_keep_the_counts_true():
+    project = make_project(make_user("busy-manager"))
+    project.overlap_k = K
+    project.save()
+    for n in range(DOCUMENTS):
+        make_document(project, title=f"Article {n}")
+    racers = []
+    for n in range(CODERS // 2):
+        user = make_user(f"busy{n}")
+        add_member(project, user, Role.CODER)
+        racers.append(user.pk)
+
+    results, errors = _race(project.pk, racers, rounds=3)
+
+    assert errors == []
+    assert sum(result is not None for result in results) == DOCUMENTS * K
+    counted = (
+        Document.objects.filter(project=project)
+        .annotate(
+            live=Count("assignments", filter=Q(assignments__state__in=ACTIVE_STATES)),
+            submitted=Count("assignments", filter=Q(assignments__state="submitted")),
+        )
+        .values_list("live", "submitted", "live_coders", "submitted_coders", "needs_coders")
+    )
+    assert set(counted) == {(K, K, K, K, False)}  # full, all submitted, and the counts say so

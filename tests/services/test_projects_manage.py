@@ -12,6 +12,7 @@ from annotator.models import Assignment, AssignmentState, AuditEvent, Document, 
 from annotator.services import projects as services
 from annotator.services.assignments import (
     assignment_create,
+    assignment_release,
     assignment_submit,
     assignment_touch,
     shuffle_key,
@@ -385,8 +386,7 @@ def known_project(project, manager, coder, other_coder):
     assign(docs["done"], other_coder, manager, AssignmentState.SUBMITTED, active_seconds=900)
     assign(docs["judged"], coder, manager, AssignmentState.SUBMITTED, active_seconds=1800)
     Document.objects.filter(pk=docs["judged"].pk).update(adjudication_started_at=timezone.now())
-    released = assign(docs["dropped"], other_coder, manager)
-    Assignment.objects.filter(pk=released.pk).update(state=AssignmentState.RELEASED)
+    assignment_release(assignment=assign(docs["dropped"], other_coder, manager), user=manager)
     make_span(docs["done"], coder, "Russian")
     make_span(docs["done"], coder, "Syria")
     make_span(docs["busy"], other_coder, "Syria")
@@ -411,6 +411,29 @@ def test_progress_counts_each_coders_work(project, known_project, coder, other_c
     )
     assert (coders["other_coder"].assigned, coders["other_coder"].submitted) == (2, 2)
     assert (coders["coder"].annotations, coders["other_coder"].annotations) == (2, 1)
+
+
+def test_progress_follows_a_submission_made_after_a_first_look(
+    project, known_project, manager, other_coder
+):
+    before = services.project_progress(project)
+    assign(known_project["half"], other_coder, manager, AssignmentState.SUBMITTED)
+
+    after = services.project_progress(project)
+
+    assert (before.documents.fully_coded, after.documents.fully_coded) == (1, 2)
+    assert {c.username: c.submitted for c in after.coders}["other_coder"] == 3
+
+
+def test_an_idle_projects_progress_is_not_counted_again(
+    project, known_project, django_assert_max_num_queries
+):
+    first = services.project_progress(project)
+
+    with django_assert_max_num_queries(1):
+        again = services.project_progress(project)
+
+    assert again == first
 
 
 def test_median_active_minutes_are_over_submitted_documents(project, known_project):
