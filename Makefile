@@ -53,6 +53,10 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) -m bench.suggester
 	$(PY) -m bench
+	$(PY) -m bench.team_dashboard
+	$(PY) -m bench.adjudication
+	$(PY) -m bench.agreement
+	$(PY) -m bench.imports_exports
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
