@@ -32,6 +32,8 @@ from typing import Any
 from annotator.claims._text import fold
 
 COUNTRY = "SY"
+# Hand-kept names (Arabic and press spellings) for governorates and countries: see its header.
+SUPPLEMENT = Path(__file__).with_name("geonames") / "names-supplement.tsv"
 ATTRIBUTION = "GeoNames (https://www.geonames.org/), CC BY 4.0"
 # Alternate names that are also common English words: matched case-insensitively they would
 # turn "tell" or "Sam" into places. A manager may still add any of them as a project site.
@@ -114,13 +116,35 @@ def _aliases(name: str, candidates: Iterable[str]) -> list[str]:
     return kept
 
 
+def read_supplement(lines: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+    """names-supplement.tsv: (kind, code) -> names added by hand (not GeoNames data), for the
+    governorates and countries, which the GeoNames rows list under one English name only."""
+    names: dict[tuple[str, str], list[str]] = {}
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, code, name = line.rstrip("\n").split("\t")
+        names.setdefault((kind, code), []).append(name)
+    return names
+
+
 def build(
-    admin1: list[dict[str, Any]], cities: list[dict[str, Any]], countries: list[dict[str, Any]]
+    admin1: list[dict[str, Any]],
+    cities: list[dict[str, Any]],
+    countries: list[dict[str, Any]],
+    supplement: dict[tuple[str, str], list[str]] | None = None,
 ) -> dict[str, Any]:
     """The gazetteer as shipped: countries, then governorates by code, then places by name."""
+    extra = supplement or {}
     governorates = {a["code"]: a for a in admin1}
     places: list[dict[str, Any]] = [
-        {"id": c["id"], "name": c["name"], "kind": "country", "code": c["code"], "aliases": []}
+        {
+            "id": c["id"],
+            "name": c["name"],
+            "kind": "country",
+            "code": c["code"],
+            "aliases": _aliases(c["name"], extra.get(("country", c["code"]), [])),
+        }
         for c in countries
     ]
     places += [
@@ -129,7 +153,7 @@ def build(
             "name": a["name"],
             "kind": "admin1",
             "code": a["code"],
-            "aliases": _aliases(a["name"], [a["ascii"]]),
+            "aliases": _aliases(a["name"], [a["ascii"], *extra.get(("admin1", a["code"]), [])]),
         }
         for a in sorted(admin1, key=lambda a: a["code"])
     ]
@@ -152,7 +176,9 @@ def build(
         "about": (
             "Syria gazetteer for Annotator's suggestions: Syria and its neighbours, its 14 "
             "governorates (GeoNames admin1 codes SY.01-SY.14) and its towns, with alternate names "
-            "(Latin and Arabic script). Built by annotator/claims/geonames.py from GeoNames data."
+            "(Latin and Arabic script). Built by annotator/claims/geonames.py from GeoNames data; "
+            "the governorates' and countries' alternate names come from names-supplement.tsv, "
+            "kept by hand by the Annotator team (not GeoNames data)."
         ),
         "license": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
         "attribution": ATTRIBUTION,
@@ -177,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         read_admin1(_read(directory, "admin1CodesASCII*.txt")),
         read_cities(_read(directory, "cities*.txt")),
         read_countries(_read(directory, "countryInfo*.txt")),
+        read_supplement(SUPPLEMENT.read_text(encoding="utf-8").splitlines()),
     )
     json.dump(gazetteer, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")

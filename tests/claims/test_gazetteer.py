@@ -82,10 +82,13 @@ def test_an_ambiguous_location_suggestion_keeps_only_the_attributes_its_candidat
 
 
 def test_suggestions_match_arabic_names_in_arabic_text():
-    # GeoNames' admin1 file has no Arabic names, so only the city is a candidate; a name with
-    # the conjunction wa- joined to it ("وإدلب") is not matched.
-    assert _locations("قصف على حلب وإدلب") == [("حلب", ["Aleppo"])]
-    assert _locations("قصف على الرقة") == [("الرقة", ["Ar Raqqah"])]
+    # The city and the governorate are both called حلب (the governorate's Arabic name is from
+    # names-supplement.tsv); a name with the conjunction wa- joined to it ("وإدلب") is not
+    # matched.
+    assert _locations("قصف على حلب وإدلب") == [("حلب", ["Aleppo", "Aleppo"])]
+    assert _locations("قصف على الرقة") == [
+        ("الرقة", ["Ar-Raqqah", "Ar Raqqah"])
+    ]  # governorate, city
 
 
 def test_common_english_words_among_the_alternate_names_are_not_places():
@@ -130,3 +133,24 @@ def test_the_builder_reads_full_dumps_and_refuses_a_short_row():
         geonames.read_admin1(["SY.01\tAl-Hasakah"])
     rows = geonames.read_admin1(["TR.31\tHatay\tHatay\t312394", "SY.12\tIdlib\tIdlib\t169387"])
     assert rows == [{"code": "SY.12", "name": "Idlib", "ascii": "Idlib", "id": 169387}]
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("دير الزور", "SY.07"),  # a governorate by its Arabic name
+        ("Rural Damascus", "SY.08"),  # ... by a press spelling
+        ("ريف دمشق", "SY.08"),
+        ("Raqqa", "SY.04"),
+        ("سوريا", "SY"),  # a country by its Arabic name
+        ("Türkiye", "TR"),
+    ],
+)
+def test_governorates_and_countries_have_their_arabic_and_press_names(written, code):
+    assert code in [p.code for p in load_gazetteer().candidates(written)]
+
+
+def test_the_hand_kept_names_are_marked_as_not_geonames_data():
+    supplement = (EXTRACT / "names-supplement.tsv").read_text("utf-8")
+    assert "NOT GeoNames data" in supplement
+    assert "names-supplement.tsv" in json.loads(GAZETTEER_PATH.read_text("utf-8"))["about"]
