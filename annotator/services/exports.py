@@ -154,7 +154,9 @@ class Export:
         # The query's SQL on a server-side cursor (PostgreSQL), without the ORM's converters
         # per value: the reader parses the metadata (its JSON text) and dates itself.
         sql, params = rows.query.sql_with_params()
-        with connection.chunked_cursor() as cursor:
+        # As QuerySet.iterator(): no server-side cursor where the settings forbid them.
+        server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
             cursor.execute(sql, params)
             while batch := cursor.fetchmany(self.batch_size):
                 yield from reader.batch(batch)
