@@ -246,6 +246,67 @@ def coder_names(payload: dict[str, Any], *, show_names: bool) -> dict[str, str]:
     }
 
 
+# --- each coder against the gold -------------------------------------------------------------
+
+GOLD_NONE_YET = "no adjudicated document yet: the gold comes from adjudication"
+GOLD_NONE_CHOSEN = "none of the chosen documents is adjudicated"
+GOLD_NO_CODER = "no chosen coder submitted an adjudicated document"
+
+
+def gold_report(project: Project, filters: AgreementFilters) -> dict[str, Any]:
+    """Each coder's spans against the gold of the adjudicated documents they coded: precision,
+    recall and F1 (exact and overlap), per label and over all labels, with the counts they
+    rest on; ``reason`` says why there is nothing. The coder, label and document filters
+    (ids, publication dates) apply; the sample and the codebook version do not (the gold is
+    not sampled, and it has no codebook version of its own).
+
+    Not part of the cached report: it follows the gold as adjudicators change it. It names
+    coders (``username``): only for viewers who may see names (``shows_coder_names``)."""
+    from annotator.services.gold import gold_scores
+
+    comparison = gold_scores(
+        project,
+        documents=_document_filter(filters),
+        document_ids=filters.document_ids,
+        coders=filters.coders,
+        labels=filters.labels,
+    )
+    reason = None
+    if not comparison.documents:
+        reason = GOLD_NONE_CHOSEN if _has_adjudicated(project) else GOLD_NONE_YET
+    elif not comparison.scores:
+        reason = GOLD_NO_CODER
+    listed = _coder_directory(project, {s.coder for s in comparison.scores})
+    directory = {c["id"]: {**c, "order": n} for n, c in enumerate(listed)}
+    coders: dict[int, dict[str, Any]] = {}
+    for score in comparison.scores:
+        who = directory[score.coder]
+        entry = coders.setdefault(
+            score.coder,
+            {
+                "key": who["key"],
+                "id": score.coder,
+                "username": who["username"],
+                "documents": score.documents,
+                "rows": [],
+            },
+        )
+        row = {"label": score.label, "exact": asdict(score.exact), "overlap": asdict(score.overlap)}
+        if score.label is None:
+            entry["rows"].insert(0, row)  # all labels first
+        else:
+            entry["rows"].append(row)
+    return {
+        "documents": comparison.documents,
+        "reason": reason,
+        "coders": sorted(coders.values(), key=lambda c: directory[c["id"]]["order"]),
+    }
+
+
+def _has_adjudicated(project: Project) -> bool:
+    return project.documents.filter(adjudicated_at__isnull=False).exists()
+
+
 # --- the data fingerprint and the snapshot key ------------------------------------------------
 
 
@@ -1333,6 +1394,32 @@ def csv_rows(payload: dict[str, Any], names: dict[str, str]) -> Iterator[tuple]:
                     else None
                 ),
             )
+
+
+def gold_csv_rows(gold: dict[str, Any]) -> Iterator[tuple]:
+    """``gold_report`` as rows under CSV_COLUMNS (section "gold"; spans_a: the coder's spans,
+    spans_b: the gold's); the reason alone when there is nothing to score."""
+
+    def row(**values: Any) -> tuple:
+        return ("gold", *(_cell(values.get(column)) for column in CSV_COLUMNS[1:]))
+
+    if gold["reason"]:
+        yield row(documents=gold["documents"], reason=gold["reason"])
+    for coder in gold["coders"]:
+        for item in coder["rows"]:
+            for matching in ("exact", "overlap"):
+                prf = item[matching]
+                for measure in ("precision", "recall", "f1"):
+                    yield row(
+                        label=item["label"] or "(all labels)",
+                        coder=coder["username"] or coder["key"],
+                        measure=f"{matching}_{measure}",
+                        value=prf[measure],
+                        documents=coder["documents"],
+                        tp=prf["tp"],
+                        spans_a=prf["n_predicted"],
+                        spans_b=prf["n_reference"],
+                    )
 
 
 def _cell(value: Any) -> Any:

@@ -53,8 +53,9 @@ class Usage:
 
 
 class CpuMeter:
-    def __init__(self, master_pid: int, database: str):
+    def __init__(self, master_pid: int, database: str, interval: float = 0.5):
         self.master_pid = master_pid
+        self.interval = interval
         self.database = database
         # Keyed by (pid, start time): pids are reused quickly on a busy machine.
         self._last: dict[tuple[int, int], tuple[str, int]] = {}  # -> (kind, ticks)
@@ -73,7 +74,7 @@ class CpuMeter:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.5):
+        while not self._stop.wait(self.interval):
             self.sample()
 
     def _kind(self, pid: int, ppid: int) -> str | None:

@@ -99,6 +99,14 @@ class AgreementSerializer(serializers.Serializer):
         "documents, coders; every value beside its counts, null with a reason when undefined"
     )
     trend = serializers.ListField(child=serializers.DictField(), help_text="per ISO week")
+    gold = serializers.DictField(
+        allow_null=True,
+        help_text="each coder against the gold of the adjudicated documents they coded: "
+        "documents, reason (why there is nothing, else null), coders [{key, id, username, "
+        "documents, rows [{label (null: all labels), exact, overlap: {precision, recall, f1, "
+        "tp, n_reference (gold spans), n_predicted (the coder's)}}]}]; null for those who may "
+        "not see coder names",
+    )
     computed_at = serializers.DateTimeField()
     compute_seconds = serializers.FloatField()
 
@@ -120,4 +128,7 @@ class ProjectAgreement(APIView):
             raise exceptions.APIException(f"the report could not be computed: {snapshot.error}")
         show = reports.shows_coder_names(request.user, project)
         names = reports.coder_names(snapshot.payload, show_names=show)
-        return Response(reports.public_payload(snapshot.payload, names, show_names=show))
+        gold = reports.gold_report(project, query.filters()) if show else None
+        return Response(
+            {**reports.public_payload(snapshot.payload, names, show_names=show), "gold": gold}
+        )

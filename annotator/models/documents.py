@@ -33,7 +33,9 @@ class Document(models.Model):
     external_id = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     text = models.TextField()
-    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # Indexed with the project (Meta.indexes): duplicates are looked up within a project, and
+    # a plain db_index would add a second, LIKE-pattern index on PostgreSQL that nothing uses.
+    content_hash = models.CharField(max_length=64, editable=False)
     # Import order: the project's default coding order.
     position = models.PositiveIntegerField(default=0)
     # Order under the project's seeded random order (recomputed when the seed changes).
@@ -71,6 +73,7 @@ class Document(models.Model):
                 condition=models.Q(needs_coders=True),
                 name="document_queue_random",
             ),
+            models.Index(fields=["project", "content_hash"], name="annotator_doc_hash_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(text=""), name="document_text_not_empty"),

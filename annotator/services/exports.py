@@ -23,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -152,10 +151,16 @@ class Export:
         """The documents as plain data, a batch of rows at a time (call inside a snapshot)."""
         reader = _LayerReader(self)
         rows = self.documents.order_by("position", "id").values_list(*_DOCUMENT_COLUMNS)
-        iterator = rows.iterator(chunk_size=self.batch_size)
-        while batch := list(islice(iterator, self.batch_size)):
-            yield from reader.batch(batch)
-            self.documents_written += len(batch)
+        # The query's SQL on a server-side cursor (PostgreSQL), without the ORM's converters
+        # per value: the reader parses the metadata (its JSON text) and dates itself.
+        sql, params = rows.query.sql_with_params()
+        # As QuerySet.iterator(): no server-side cursor where the settings forbid them.
+        server_side = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(self.batch_size):
+                yield from reader.batch(batch)
+                self.documents_written += len(batch)
 
 
 def documents_export(
@@ -352,7 +357,7 @@ class _LayerReader:
                 title=title,
                 outlet=outlet,
                 url=url,
-                published=published.isoformat() if published else None,
+                published=_iso_date(published),
                 language=language,
                 metadata=metadata if isinstance(metadata, dict) else loads(metadata),
                 codebook_version=versions.get(pk, self.version),
@@ -367,30 +372,30 @@ class _LayerReader:
         rows = _fetch(Annotation, _SPAN_COLUMNS, ids, coder_id=coder)
         self._name_users({row[2] for row in rows} - names.keys())
         # Sorted by what the spans are (coder, offsets, label), their ids last: a project
-        # imported from an export exports the same lines.
+        # imported from an export exports the same lines. Each span is made once, beside its
+        # sort key (the ids are unique: the spans themselves are never compared).
         grouped: dict[int, list[tuple]] = defaultdict(list)
-        for pk, document_id, coder_id, label_id, start, end, text, attributes, version in rows:
-            grouped[document_id].append(
-                (names[coder_id], start, end, labels[label_id], pk, text, attributes, version)
-            )
-        spans: dict[int, list[formats.Span]] = {}
-        keys: dict[int, tuple] = {}  # of the linked spans, to sort the links by
         versions: dict[int, int] = {}
         memo, loads, make = self.json.memo, self.json, formats.Span
+        for pk, document_id, coder_id, label_id, start, end, text, attributes, version in rows:
+            name, label = names[coder_id], labels[label_id]
+            parsed = memo.get(attributes)
+            if parsed is None:
+                parsed = loads(attributes)
+            grouped[document_id].append(
+                (name, start, end, label, pk, make(str(pk), start, end, label, text, parsed, name))
+            )
+            if version > versions.get(document_id, 0):
+                versions[document_id] = version
+        spans: dict[int, list[formats.Span]] = {}
+        keys: dict[int, tuple] = {}  # of the linked spans, to sort the links by
         for document_id, group in grouped.items():
             group.sort()
-            made = spans[document_id] = []
-            latest = 0
-            for name, start, end, label, pk, text, attributes, version in group:
-                if pk in linked:
-                    keys[pk] = (name, start, end, label)
-                parsed = memo.get(attributes)
-                if parsed is None:
-                    parsed = loads(attributes)
-                made.append(make(str(pk), start, end, label, text, parsed, name, None))
-                if version > latest:
-                    latest = version
-            versions[document_id] = latest
+            spans[document_id] = [entry[5] for entry in group]
+            if linked:
+                for entry in group:
+                    if entry[4] in linked:
+                        keys[entry[4]] = entry[:4]
         links: dict[int, list[tuple]] = defaultdict(list)
         for pk, document_id, coder_id, type_id, source, target in link_rows:
             if source in keys and target in keys:
@@ -503,6 +508,13 @@ class _JsonCache:
             if len(text) <= 256 and len(self.memo) < self.LIMIT:
                 self.memo[text] = value
         return value
+
+
+def _iso_date(value: Any) -> str | None:
+    """A date column as read (a date, or SQLite's text) in ISO 8601."""
+    if not value:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def _loaded(value: Any, loads: _JsonCache) -> Any:

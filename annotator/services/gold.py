@@ -14,7 +14,7 @@ everyone with a span in it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -1151,12 +1151,27 @@ class GoldComparison:
     documents: int  # adjudicated documents in the project
 
 
-def gold_scores(project: Project) -> GoldComparison:
+def gold_scores(
+    project: Project,
+    *,
+    documents: Q | None = None,
+    document_ids: Collection[int] | None = None,
+    coders: Collection[int] = (),
+    labels: Collection[str] = (),
+) -> GoldComparison:
     """Each coder's precision, recall and F1 against the gold of the project's adjudicated
-    documents (only the documents that coder coded count for them). Four queries."""
-    adjudicated = list(
-        project.documents.filter(adjudicated_at__isnull=False).values_list("id", flat=True)
-    )
+    documents (only the documents that coder coded count for them). Four queries.
+
+    The agreement report narrows it with its filters: ``documents`` (a condition on the
+    documents), ``document_ids`` (checked here, however many), ``coders`` (user ids) and
+    ``labels`` (names); empty means all."""
+    adjudicated_query = project.documents.filter(adjudicated_at__isnull=False)
+    if documents is not None:
+        adjudicated_query = adjudicated_query.filter(documents)
+    adjudicated = list(adjudicated_query.values_list("id", flat=True))
+    if document_ids:
+        wanted = set(document_ids)
+        adjudicated = [pk for pk in adjudicated if pk in wanted]
     if not adjudicated:
         return GoldComparison([], 0)
     pairs = list(
@@ -1171,15 +1186,20 @@ def gold_scores(project: Project) -> GoldComparison:
             .values_list("document_id", "coder_id")
             .distinct()
         )
+    if coders:
+        pairs = [(document_id, coder_id) for document_id, coder_id in pairs if coder_id in coders]
     documents_of: dict[int, set[int]] = defaultdict(set)
     for document_id, coder_id in pairs:
         documents_of[coder_id].add(document_id)
     names = {label.id: label.name for label in get_codebook(project).labels}
+    if labels:
+        names = {pk: name for pk, name in names.items() if name in labels}
     gold = [
         (document_id, start, end, names.get(label_id, "?"))
         for document_id, start, end, label_id in GoldSpan.objects.alive()
         .filter(document_id__in=adjudicated)
         .values_list("document_id", "start", "end", "label_id")
+        if not labels or label_id in names
     ]
     counted = set(pairs)
     coded = [
@@ -1187,7 +1207,7 @@ def gold_scores(project: Project) -> GoldComparison:
         for document_id, coder_id, start, end, label_id in Annotation.objects.alive()
         .filter(document_id__in=adjudicated)
         .values_list("document_id", "coder_id", "start", "end", "label_id")
-        if (document_id, coder_id) in counted
+        if (document_id, coder_id) in counted and (not labels or label_id in names)
     ]
     ordered = dict(sorted(documents_of.items()))
     return GoldComparison(scores_against_gold(gold, coded, ordered), len(adjudicated))

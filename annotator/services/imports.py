@@ -35,11 +35,13 @@ import gc
 import json
 import pickle
 import posixpath
+import queue
 import re
 import tempfile
+import threading
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -442,6 +444,7 @@ class _Run:
         self.by_hash: dict[str, _Seen] = {}
         self.pending: list[tuple[ImportedDocument, _Where]] = []
         self.spool: Any = None
+        self.sink: Callable[[list[tuple]], None] | None = None  # the writer thread's queue
         self.batches = 0  # in the spool file
         self.held: list[list[tuple]] = []  # in memory, while they are small
         self.held_chars = 0
@@ -455,13 +458,34 @@ class _Run:
     # -- reading and checking ------------------------------------------------------------
 
     def execute(self) -> ImportResult:
-        # Checked rows wait between the two passes: in memory, or on disk past 32 MB.
-        with tempfile.TemporaryFile() as self.spool, _collector_paused():
+        with _collector_paused():
+            if _can_stream() and not self.options.dry_run:
+                return self._check_and_write()
+            # Checked rows wait between the two passes: in memory, or on disk past 32 MB.
+            with tempfile.TemporaryFile() as self.spool:
+                self._check_all()
+                if self.errors or self.options.dry_run:
+                    return ImportResult(self.summary, self.errors, written=False)
+                self._write()
+                return ImportResult(self.summary, self.errors, written=True)
+
+    def _check_and_write(self) -> ImportResult:
+        """Check and write at once: each checked batch goes to a writer thread (its own
+        connection, one transaction) while the next batch is read and checked, so that the
+        database inserts one batch while Python checks the next. The first problem stops the
+        feeding; the writer then rolls back, so the import still writes all or nothing."""
+        writer = _BackgroundWriter(self)
+        self.sink = writer.put
+        try:
             self._check_all()
-            if self.errors or self.options.dry_run:
-                return ImportResult(self.summary, self.errors, written=False)
-            self._write()
-            return ImportResult(self.summary, self.errors, written=True)
+        except BaseException:
+            writer.abandon()
+            raise
+        if self.errors:
+            writer.abandon()
+            return ImportResult(self.summary, self.errors, written=False)
+        writer.commit()
+        return ImportResult(self.summary, self.errors, written=True)
 
     def _check_all(self) -> None:
         for one in self.inputs:
@@ -596,7 +620,10 @@ class _Run:
             if row is not None:
                 rows.append(row)
         if rows and not self.errors and not self.options.dry_run:
-            self._hold(rows)
+            if self.sink is not None:
+                self.sink(rows)
+            else:
+                self._hold(rows)
 
     def _hold(self, rows: list[tuple]) -> None:
         """Keep checked rows for the writing pass: in memory up to HELD_IN_MEMORY characters
@@ -613,11 +640,19 @@ class _Run:
     def _existing(self, pending, hashes) -> dict[tuple[str, str], tuple[int, str, str]]:
         """The project's documents these records would repeat: ("id", external id) and
         ("hash", content hash) -> (pk, external id, hash)."""
-        ids = {item.document.external_id for item, _ in pending if item.document.external_id}
-        ids -= self.by_id.keys()
-        fresh_hashes = set(hashes) - self.by_hash.keys() - {None}
         found: dict[tuple[str, str], tuple[int, str, str]] = {}
-        if self.project_was_empty or not ids and not fresh_hashes:
+        if self.project_was_empty:
+            return found
+        # (Membership tests, not set differences: those would walk every key seen so far,
+        # batch after batch.)
+        by_id, by_hash = self.by_id, self.by_hash
+        ids = {
+            item.document.external_id
+            for item, _ in pending
+            if item.document.external_id and item.document.external_id not in by_id
+        }
+        fresh_hashes = {h for h in hashes if h is not None and h not in by_hash}
+        if not ids and not fresh_hashes:
             return found
         if connection.vendor == "postgresql":
             # Two array parameters, not thousands of placeholders.
@@ -1077,9 +1112,7 @@ class _Run:
 
     @transaction.atomic
     def _write(self) -> None:
-        # The project's row lock orders concurrent imports (their positions).
-        project = Project.objects.select_for_update().get(pk=self.project.pk)
-        writer = _Writer(project, self.user, self.codebook.version)
+        writer = self._writer()
         writer.create_users(self.users.to_create)
         writer.user_ids.update(self.users.known)
         self.spool.seek(0)
@@ -1087,7 +1120,17 @@ class _Run:
             writer.write_batch(pickle.load(self.spool))
         for rows in self.held:
             writer.write_batch(rows)
+        self._finish_writing(writer)
+
+    def _writer(self) -> _Writer:
+        """Inside the writing transaction: lock the project (its row lock orders concurrent
+        imports and their positions) and make the writer."""
+        project = Project.objects.select_for_update().get(pk=self.project.pk)
+        return _Writer(project, self.user, self.codebook.version, self.users)
+
+    def _finish_writing(self, writer: _Writer) -> None:
         writer.finish()
+        project = writer.project
         AuditEvent.objects.create(
             project=project,
             user=self.user,
@@ -1401,8 +1444,9 @@ class _Writer:
     tuples in the column order above: no model instance per row (they cost more than the
     insert itself on PostgreSQL, where COPY takes the tuples as they are)."""
 
-    def __init__(self, project: Project, user, codebook_version: int) -> None:
+    def __init__(self, project: Project, user, codebook_version: int, users: _Users) -> None:
         self.project = project
+        self.users = users
         self.user = user
         self.codebook_version = codebook_version
         self.now = timezone.now()
@@ -1418,6 +1462,18 @@ class _Writer:
             user = User.objects.create(username=username, password=make_password(None))
             Membership.objects.create(project=self.project, user=user, role=Role.CODER)
             self.user_ids[username] = user.pk
+
+    def _user_id(self, username: str) -> int:
+        """A coder's id; while checking and writing go together, a coder met for the first
+        time (``users.known``) or one to create (``users.to_create``) is taken up here."""
+        pk = self.user_ids.get(username)
+        if pk is None:
+            pk = self.users.known.get(username)
+            if pk is None:
+                self.create_users([username])
+                return self.user_ids[username]
+            self.user_ids[username] = pk
+        return pk
 
     def write_batch(self, rows: list[tuple]) -> None:
         creates = [row for row in rows if row[0] == "create"]
@@ -1474,7 +1530,7 @@ class _Writer:
                 if provenance is not None:
                     self.adjudicated.add(document_id)
                     continue
-                coder_id = self.user_ids[coder]
+                coder_id = self._user_id(coder)
                 self.assigned.add((document_id, coder_id))
                 span_rows.append(
                     (document_id, coder_id, label_id, start, end, text, attributes, 1, version)
@@ -1504,7 +1560,7 @@ class _Writer:
                 source, target = ids[(w, source_n)], ids[(w, target_n)]
                 if provenance is None:
                     link_rows.append(
-                        (document_id, self.user_ids[coder], type_id, source, target, None, now)
+                        (document_id, self._user_id(coder), type_id, source, target, None, now)
                         + (None,)
                     )
                     link_places.append((w, n))
@@ -1550,6 +1606,86 @@ class _Writer:
             )
 
 
+def _can_stream() -> bool:
+    """Whether checking and writing may go together (:class:`_BackgroundWriter`): on
+    PostgreSQL, outside any transaction (the writer's connection could not see what a caller's
+    open transaction holds, tests included)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+_END = object()
+STREAM_QUEUE = 3  # checked batches waiting for the writer, at most
+
+
+class _BackgroundWriter:
+    """The writing half of an import, in a thread with its own database connection: one
+    transaction, opened at the start (the project locked as in ``_Run._write``), fed checked
+    batches through a bounded queue, committed only by :meth:`commit` after the last check;
+    :meth:`abandon` (a problem found, or an exception while checking) rolls it all back."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.queue: queue.Queue = queue.Queue(maxsize=STREAM_QUEUE)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, name="import-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, rows: list[tuple]) -> None:
+        while True:
+            self._raise_failure()
+            try:
+                self.queue.put(rows, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def commit(self) -> None:
+        self._stop(_END)
+        self._raise_failure()
+
+    def abandon(self) -> None:
+        self._stop(None)
+
+    def _stop(self, message) -> None:
+        while self.thread.is_alive():
+            try:
+                self.queue.put(message, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()
+
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def _main(self) -> None:
+        try:
+            with transaction.atomic():
+                writer = self.run._writer()
+                while True:
+                    rows = self.queue.get()
+                    if rows is None:
+                        raise _Abandoned
+                    if rows is _END:
+                        break
+                    writer.write_batch(rows)
+                self.run._finish_writing(writer)
+        except _Abandoned:
+            pass
+        except BaseException as exc:  # handed to the checking thread
+            self.failure = exc
+            # Unblock a checker waiting to put: nothing more is read.
+            while not self.queue.empty():
+                self.queue.get_nowait()
+        finally:
+            connection.close()
+
+
+class _Abandoned(Exception):
+    pass
+
+
 def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
     """Insert ``rows`` (values in the order of ``columns``, attribute names) and return their
     new ids, in order. PostgreSQL: COPY, with the ids drawn from the table's sequence first
@@ -1582,8 +1718,8 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> list[int]:
     return ids
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every row: json.dumps with options makes a new one per call.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 __all__ = [

@@ -420,7 +420,55 @@ def _page_context(request, project, form, snapshot, previous=None) -> dict[str, 
     if shown is not None and shown.payload:
         names = reports.coder_names(shown.payload, show_names=names_shown)
         context.update(report_context(shown.payload, names))
+        # Against the gold: read now (the gold is not part of the cached report), and only
+        # for those who may see coder names.
+        if names_shown and form.is_valid():
+            context["gold"] = gold_context(reports.gold_report(project, form.filters()))
     return context
+
+
+def _gold_prf(prf: dict[str, Any], what: str) -> dict[str, Any]:
+    """One matching's P, R, F1 against the gold; n/a with its reason."""
+    no_own = "no spans of theirs" + what
+    no_gold = "no gold spans" + what
+    reasons = {
+        "precision": no_own,
+        "recall": no_gold,
+        "f1": "neither they nor the gold have spans" + what,
+    }
+    return {
+        "values": [
+            {"text": fmt(prf[name]), "reason": reasons[name] if prf[name] is None else ""}
+            for name in ("precision", "recall", "f1")
+        ],
+        "css": _heat_class(prf["f1"]),
+    }
+
+
+def gold_context(gold: dict[str, Any]) -> dict[str, Any]:
+    """The against-gold section of the page, from ``reports.gold_report``."""
+    coders = []
+    for coder in gold["coders"]:
+        rows = []
+        for row in coder["rows"]:
+            what = f" of {row['label']}" if row["label"] else ""
+            exact, overlap = row["exact"], row["overlap"]
+            rows.append(
+                {
+                    "label": row["label"],
+                    "measures": [_gold_prf(exact, what), _gold_prf(overlap, what)],
+                    "counts": f"{exact['tp']} exact / {overlap['tp']} overlap of "
+                    f"{exact['n_predicted']} theirs, {exact['n_reference']} gold",
+                }
+            )
+        coders.append(
+            {
+                "name": coder["username"] or coder["key"],
+                "documents": coder["documents"],
+                "rows": rows,
+            }
+        )
+    return {"documents": gold["documents"], "reason": gold["reason"], "coders": coders}
 
 
 @login_required
@@ -470,15 +518,20 @@ def agreement_export(request, project_id: int, fmt: str):
     names = reports.coder_names(payload, show_names=show)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     filename = f"agreement-project{project.pk}-{stamp}.{fmt}"
+    # Against the gold: only for those who may see coder names (it names them).
+    gold = reports.gold_report(project, form.filters()) if show else None
     if fmt == "json":
         response = JsonResponse(
-            reports.public_payload(payload, names, show_names=show), json_dumps_params={"indent": 1}
+            {**reports.public_payload(payload, names, show_names=show), "gold": gold},
+            json_dumps_params={"indent": 1},
         )
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(reports.CSV_COLUMNS)
         writer.writerows(reports.csv_rows(payload, names))
+        if gold is not None:
+            writer.writerows(reports.gold_csv_rows(gold))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

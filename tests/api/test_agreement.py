@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from annotator.models import Assignment
+from annotator import reports
+from annotator.models import Assignment, Document
+from annotator.services import gold
 from tests.api.helpers import make_span
+from tests.factories import quote_span
 
 
 @pytest.fixture
@@ -94,3 +97,47 @@ def test_names_are_hidden_from_adjudicators_when_the_project_hides_them(
     data = api_as(adjudicator).get(url(project)).json()
 
     assert [(c["name"], c["id"]) for c in data["coders"]] == [("Coder A", None), ("Coder B", None)]
+
+
+def _adjudicate(document, adjudicator):
+    """Gold: the actor both coders marked, and "Syria" (other_coder's LOCATION)."""
+    for quote, label in (("Russian air strikes", "ACTOR"), ("Syria", "LOCATION")):
+        gold.gold_add(
+            adjudicator=adjudicator, document=document, label=label, **quote_span(document, quote)
+        )
+    Document.objects.filter(pk=document.pk).update(adjudicated_at=timezone.now())
+
+
+def test_the_report_gives_each_coder_against_the_gold_to_those_who_see_names(
+    api_as, manager, adjudicator, project, coded
+):
+    _adjudicate(coded, adjudicator)
+
+    gold_part = api_as(manager).get(url(project)).json()["gold"]
+
+    assert gold_part["documents"] == 1 and gold_part["reason"] is None
+    overall = {c["username"]: c["rows"][0] for c in gold_part["coders"]}
+    assert overall["coder"]["label"] is None
+    assert overall["coder"]["exact"] == {
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": pytest.approx(2 / 3),
+        "tp": 1,
+        "n_reference": 2,
+        "n_predicted": 1,
+    }
+    assert overall["other_coder"]["exact"]["f1"] == 1.0
+
+
+def test_without_gold_the_api_says_why(api_as, manager, project, coded):
+    gold_part = api_as(manager).get(url(project)).json()["gold"]
+
+    assert gold_part == {"documents": 0, "reason": reports.GOLD_NONE_YET, "coders": []}
+
+
+def test_adjudicators_who_may_not_see_names_get_no_gold_part(api_as, adjudicator, project, coded):
+    _adjudicate(coded, adjudicator)
+    project.hide_coder_names = True
+    project.save(update_fields=["hide_coder_names"])
+
+    assert api_as(adjudicator).get(url(project)).json()["gold"] is None

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from annotator.models import (
     Annotation,
@@ -828,4 +830,84 @@ def test_characters_no_database_can_store_are_refused(project, manager, text, ch
 
     assert kinds(result) == ["bad_document"]
     assert char in result.errors[0].message
+    assert_nothing_written(project)
+
+
+# --- checking and writing together (PostgreSQL, outside a transaction) -------------------------
+
+
+def _streamed_lines(count: int, bad_at: int | None = None) -> list[dict]:
+    lines = []
+    for n in range(count):
+        text = f"Idlib report {n}."
+        label = "NO_SUCH_LABEL" if n == bad_at else "LOCATION"
+        lines.append(record(f"d{n}", text=text, spans=[span(text, "Idlib", label, "1", "newbie")]))
+    return lines
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_outside_a_transaction_writes_while_it_checks_and_keeps_its_order(
+    project, manager, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 2)  # four batches through the writer's queue
+    threads = []
+    original = imports._Writer.write_batch
+
+    def write_batch(self, rows):
+        threads.append(threading.current_thread().name)
+        original(self, rows)
+
+    monkeypatch.setattr(imports._Writer, "write_batch", write_batch)
+
+    result = run(project, manager, jsonl(*_streamed_lines(7)), create_coders=True)
+
+    assert result.ok and result.written
+    streamed = connection.vendor == "postgresql"  # elsewhere: the two passes, one thread
+    assert threads == ["import-writer" if streamed else "MainThread"] * 4
+    documents = list(Document.objects.filter(project=project).order_by("position"))
+    assert [d.external_id for d in documents] == [f"d{n}" for n in range(7)]
+    newbie = get_user_model().objects.get(username="newbie")
+    assert all(d.annotations.get().coder == newbie for d in documents)
+    assert Assignment.objects.filter(project=project, coder=newbie).count() == 7
+    assert AuditEvent.objects.filter(project=project, action="documents.import").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_problem_in_the_last_line_of_a_streamed_import_writes_nothing_at_all(
+    project, manager, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 2)  # the first batches reach the writer first
+
+    result = run(project, manager, jsonl(*_streamed_lines(7, bad_at=6)), create_coders=True)
+
+    assert kinds(result) == ["unknown_label"]
+    assert (result.errors[0].file, result.errors[0].line) == ("upload.jsonl", 7)
+    assert not result.written
+    assert_nothing_written(project)
+    assert not get_user_model().objects.filter(username="newbie").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_refusal_in_a_streamed_import_is_raised_and_writes_nothing(
+    project, manager, monkeypatch
+):
+    monkeypatch.setattr(imports, "BATCH", 2)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the database refused the batch")
+
+    original = imports._Writer.write_batch
+    calls = []
+
+    def write_batch(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            refuse()
+        original(self, rows)
+
+    monkeypatch.setattr(imports._Writer, "write_batch", write_batch)
+
+    with pytest.raises(RuntimeError, match="refused"):
+        run(project, manager, jsonl(*_streamed_lines(7)), create_coders=True)
+
     assert_nothing_written(project)

@@ -10,9 +10,11 @@ import pytest
 from django.utils import timezone
 
 from annotator import reports
-from annotator.models import AgreementSnapshot, Assignment, SnapshotState
+from annotator.models import AgreementSnapshot, Assignment, Document, SnapshotState
 from annotator.reports import AgreementFilters
+from annotator.services import gold
 from tests.api.helpers import make_span
+from tests.factories import quote_span
 
 
 def submit(document, *coders):
@@ -378,3 +380,115 @@ def test_a_project_with_nothing_coded_says_so(manager_client, project):
     body = response.content.decode()
     assert f"No figures: {reports.NOT_TWO_CODERS_WITHOUT_ASSIGNMENTS}." in body
     assert "Coder × coder" not in body
+
+
+# --- each coder against the gold ------------------------------------------------------------------
+
+
+@pytest.fixture
+def adjudicated(disagreeing, adjudicator):
+    """The gold: the actor and the full source (coder got both; other_coder matched the actor
+    exactly, the source by overlap only, and added an actor the gold does not have)."""
+    for quote, label in (
+        ("Russian air strikes", "ACTOR"),
+        ("Russian ministry of defense", "SOURCE"),
+    ):
+        gold.gold_add(
+            adjudicator=adjudicator,
+            document=disagreeing,
+            label=label,
+            **quote_span(disagreeing, quote),
+        )
+    Document.objects.filter(pk=disagreeing.pk).update(adjudicated_at=timezone.now())
+    return disagreeing
+
+
+def _gold_section(body: str) -> str:
+    start = body.index('id="against-gold"')
+    return body[start : body.index("</section>", start)]
+
+
+def test_manager_sees_each_coder_against_the_gold_with_the_counts(
+    manager_client, project, adjudicated
+):
+    section = _gold_section(manager_client.get(page(project)).content.decode())
+
+    assert "Over <strong>1</strong> adjudicated document." in section
+    coder_rows = section[section.index(">coder<") : section.index(">other_coder<")]
+    other_rows = section[section.index(">other_coder<") :]
+    assert "2 exact / 2 overlap of 2 theirs, 2 gold" in coder_rows and "1.00" in coder_rows
+    # other_coder: 1 of 3 exact (P 0.33, R 0.50, F1 0.40); 2 by overlap.
+    assert "1 exact / 2 overlap of 3 theirs, 2 gold" in other_rows
+    assert "0.33" in other_rows and "0.50" in other_rows and "0.40" in other_rows
+
+
+def test_a_label_no_gold_span_has_shows_n_a_with_the_reason(manager_client, project, adjudicated):
+    section = _gold_section(manager_client.get(page(project, "?label=ACTOR")).content.decode())
+
+    assert ">SOURCE<" not in section  # the label filter applies
+    # other_coder's extra ACTOR span: precision below 1, recall defined.
+    assert "1 exact / 1 overlap of 2 theirs, 1 gold" in section
+
+
+def test_without_adjudicated_documents_the_gold_section_says_n_a_and_why(
+    manager_client, project, disagreeing
+):
+    section = _gold_section(manager_client.get(page(project)).content.decode())
+
+    assert "n/a" in section and reports.GOLD_NONE_YET in section
+
+
+def test_when_no_chosen_document_is_adjudicated_the_reason_says_so(
+    manager_client, project, adjudicated
+):
+    body = manager_client.get(page(project, "?published_from=2030-01-01")).content.decode()
+
+    assert reports.GOLD_NONE_CHOSEN in _gold_section(body)
+
+
+def test_adjudicator_who_may_not_see_names_gets_no_gold_section(
+    adjudicator_client, project, adjudicated
+):
+    project.hide_coder_names = True
+    project.save(update_fields=["hide_coder_names"])
+
+    body = adjudicator_client.get(page(project)).content.decode()
+
+    assert "Per label" in body and 'id="against-gold"' not in body
+    data = adjudicator_client.get(page(project, "export.json")).json()
+    assert data["gold"] is None
+    rows = list(
+        csv.DictReader(
+            io.StringIO(adjudicator_client.get(page(project, "export.csv")).content.decode())
+        )
+    )
+    assert not any(r["section"] == "gold" for r in rows)
+
+
+def test_adjudicator_who_may_see_names_gets_the_gold_section(
+    adjudicator_client, project, adjudicated
+):
+    assert 'id="against-gold"' in adjudicator_client.get(page(project)).content.decode()
+
+
+def test_exports_carry_each_coder_against_the_gold(manager_client, project, adjudicated):
+    data = manager_client.get(page(project, "export.json")).json()
+    rows = list(
+        csv.DictReader(
+            io.StringIO(manager_client.get(page(project, "export.csv")).content.decode())
+        )
+    )
+
+    other = next(c for c in data["gold"]["coders"] if c["username"] == "other_coder")
+    overall = other["rows"][0]
+    assert overall["label"] is None and overall["exact"]["tp"] == 1
+    assert (overall["exact"]["n_predicted"], overall["exact"]["n_reference"]) == (3, 2)
+    f1 = next(
+        r
+        for r in rows
+        if r["section"] == "gold"
+        and r["coder"] == "other_coder"
+        and r["label"] == "(all labels)"
+        and r["measure"] == "exact_f1"
+    )
+    assert (f1["value"], f1["tp"], f1["spans_a"], f1["spans_b"]) == ("0.4", "1", "3", "2")
