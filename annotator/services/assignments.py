@@ -390,8 +390,12 @@ def assignment_submit(*, assignment: Assignment, coder) -> Assignment:
     """The coder is done with the document. Show them assignment_warnings() first: a finding
     the project made blocking (Project.blocking_checks) refuses the submission."""
     _check_own(assignment, coder, "submit")
-    if blocking := checks.blocking_findings(
-        assignment.project, assignment_warnings(assignment=assignment)
+    # Only a project with blocking checks needs the findings here (the view has shown them);
+    # reading every span and link again would double the cost of each submit.
+    if assignment.project.blocking_checks and (
+        blocking := checks.blocking_findings(
+            assignment.project, assignment_warnings(assignment=assignment)
+        )
     ):
         shown = " ".join(finding.message for finding in blocking)
         raise AssignmentStateError(SUBMIT_BLOCKED.format(findings=shown))
