@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import NamedTuple
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -92,8 +93,8 @@ def chunks_touching(all_chunks: Sequence[Chunk], start: int, end: int) -> list[C
     return [c for c in all_chunks if c.start < end and c.end > start]
 
 
-@dataclass(frozen=True)
-class RenderSpan:
+class RenderSpan(NamedTuple):
+    # A tuple rather than a frozen dataclass: the long article makes thousands per page.
     id: int
     label_id: int
     label_name: str
@@ -126,21 +127,28 @@ def render_chunk(
     Every piece of article text and every label name goes through html.escape; this function
     builds the only markup, which is why marking the result safe is sound.
     """
+    first, last = chunk.start, chunk.end
+    # Innermost first (shortest, then oldest): the order every segment lists its spans in,
+    # so filtering this list per segment needs no sort of its own.
     clipped = sorted(
-        (s for s in spans if s.start < chunk.end and s.end > chunk.start),
-        key=lambda s: (s.start, -s.end, s.id),
+        (s for s in spans if s.start < last and s.end > first),
+        key=lambda s: (s.end - s.start, s.id),
     )
-    suggested = [s for s in suggestions if s.start < chunk.end and s.end > chunk.start]
-    cuts = {chunk.start, chunk.end}
-    for s in (*clipped, *suggested):
-        cuts.add(max(s.start, chunk.start))
-        cuts.add(min(s.end, chunk.end))
-    points = sorted(cuts)
-    parts = [
-        f'<span class="chunk" id="k{chunk.index}" data-o="{chunk.start}"'
+    suggested = [s for s in suggestions if s.start < last and s.end > first]
+    head = (
+        f'<span class="chunk" id="k{chunk.index}" data-o="{first}"'
         + (' hx-swap-oob="true"' if oob else "")
         + ">"
-    ]
+    )
+    if not clipped and not suggested:
+        piece = escape(text[first:last], quote=False)
+        return mark_safe(f'{head}<span data-o="{first}">{piece}</span></span>')  # noqa: S308
+    cuts = {first, last}
+    for s in (*clipped, *suggested):
+        cuts.add(s.start if s.start > first else first)
+        cuts.add(s.end if s.end < last else last)
+    points = sorted(cuts)
+    parts = [head]
     for seg_start, seg_end in zip(points, points[1:], strict=False):
         piece = escape(text[seg_start:seg_end], quote=False)
         covering = [s for s in clipped if s.start <= seg_start and s.end >= seg_end]
@@ -154,7 +162,6 @@ def render_chunk(
                 parts.append(_suggestion_mark(suggestion, seg_start, seg_end, piece))
             continue
         # The innermost span gives the colour, the next one out an underline.
-        covering.sort(key=lambda s: (s.end - s.start, s.id))
         inner = covering[0]
         classes = ["ann", f"l{inner.label_id}"]
         if len(covering) > 1:
