@@ -8,7 +8,7 @@ not learn that another coder's span or another team's document exists.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 
 from annotator.models import (
@@ -221,28 +221,28 @@ def documents_readable(user, project: Project):
 
 
 def get_document_for_reader(user, document_id) -> Document:
-    """A document the user may read (see documents_readable); else 404. One query for the
-    document and what the rule needs about its assignments (the roles are memoised)."""
-    live = _live_assignments()
-    try:
-        document = (
-            Document.objects.select_related("project")
-            .annotate(_mine=Exists(live.filter(coder_id=user.pk)))
-            .get(pk=document_id, project__in=projects_for(user))
-        )
-    except (Document.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such document") from None
+    """A document the user may read (see documents_readable); else 404. Membership is
+    checked through the roles, as in get_document_for_user; a coder's live assignment is
+    looked up only when the document's counts do not already let them in."""
+    document = get_document_for_user(user, document_id)
     project = document.project
     if sees_all_coders(user, project):
         return document
+    if not is_coder(user, project):
+        raise Http404("No such document")
     # documents_for_coding's rule, on this one row.
-    has_room = (
+    if (
         project.assignment_mode == AssignmentMode.AUTOMATIC
         and document.live_coders < project.overlap_k
-    )
-    if is_coder(user, project) and (document._mine or has_room):
+    ):
+        return document
+    if _live_assignments_of(document).filter(coder_id=user.pk).exists():
         return document
     raise Http404("No such document")
+
+
+def _live_assignments_of(document: Document):
+    return Assignment.objects.filter(document=document, state__in=ACTIVE_STATES)
 
 
 def assignments_for(user, project: Project):

@@ -73,6 +73,25 @@ def _listed_spans(document, coder) -> list[ListedSpan]:
     return [ListedSpan(*row) for row in rows]
 
 
+class ListedRelation(NamedTuple):
+    """A link as the links list needs it (see ListedSpan)."""
+
+    id: int
+    type_id: int
+    source_id: int
+    target_id: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def _listed_relations(document, coder) -> list[ListedRelation]:
+    relations = Relation.objects.for_document(document).by_coder(coder).alive()
+    rows = relations.values_list("id", "type_id", "source_id", "target_id")
+    return [ListedRelation(*row) for row in rows]
+
+
 def _render_suggestions(shown) -> list[RenderSuggestion]:
     return [RenderSuggestion(s.key, s.label_id, s.label, s.start, s.end) for s in shown]
 
@@ -257,12 +276,7 @@ def coding_screen(request, document_id: int):
     codebook = get_codebook(document.project)
     spans = _listed_spans(document, request.user)
     spans_by_id = {span.id: span for span in spans}
-    relations = (
-        Relation.objects.for_document(document)
-        .by_coder(request.user)
-        .alive()
-        .only("id", "type_id", "source_id", "target_id")
-    )
+    relations = _listed_relations(document, request.user)
     selected = None
     if selected_id := request.GET.get("span"):
         selected = next((s for s in spans if str(s.pk) == selected_id), None)
@@ -538,7 +552,7 @@ def relation_delete_view(request, relation_id: int):
 def _sidebar_refresh(request, document, codebook, span, **extra) -> HttpResponse:
     """Panel plus the whole side list and links: for rarer actions (links, undo)."""
     spans = _listed_spans(document, request.user)
-    relations = Relation.objects.for_document(document).by_coder(request.user).alive()
+    relations = _listed_relations(document, request.user)
     context = _panel_context(document, request.user, codebook, span, **extra)
     context.update(
         groups=_span_groups(codebook, spans),
