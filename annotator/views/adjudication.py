@@ -772,9 +772,15 @@ def _gold_list(request, screen: Screen) -> dict:
         item["html"] = mark_safe(_gold_item_html(item, csrf_token, locked=locked))  # noqa: S308
     return {
         "gold_items": items,
-        "gold_options": [
-            (i["span"].pk, f"{i['label']}: {_short(i['span'].text, 40)}") for i in items
-        ],
+        # Both link selects list every gold span: built once, escaped here (a long document
+        # has hundreds, and the template engine would build them twice).
+        "gold_options": mark_safe(  # noqa: S308 - the label and quote are escaped, ids are integers
+            "".join(
+                f'<option value="{i["span"].pk}">'
+                f"{escape(i['label'] + ': ' + _short(i['span'].text, 40))}</option>"
+                for i in items
+            )
+        ),
         "relation_types": screen.codebook.relation_types,
     }
 

@@ -508,3 +508,25 @@ def test_a_screen_of_three_coders_with_200_spans_each_costs_a_bounded_number_of_
 
     assert response.status_code == 200
     assert response.content.decode().count('<article id="unit-') == 200
+
+
+def test_both_link_selects_list_every_gold_span_escaped(
+    adjudicator_client, project, adjudicator, coder, other_coder
+):
+    document = make_document(project, text="<b>Officials</b> said 3 <i>people</i> died.")
+    for who in (coder, other_coder):
+        assign(document, who, "submitted")
+    added = [
+        gold.gold_add(
+            adjudicator=adjudicator, document=document, label=label, **quote_span(document, phrase)
+        )
+        for label, phrase in (("SOURCE", "<b>Officials</b>"), ("CASUALTY", "3 <i>people</i>"))
+    ]
+
+    html = adjudicator_client.get(screen_url(document)).content.decode()
+
+    for select in ("link-source", "link-target"):
+        options = html[html.index(f'id="{select}"') : html.index("</select>", html.index(select))]
+        assert [f'<option value="{g.pk}">' in options for g in added] == [True, True]
+        assert "SOURCE: &lt;b&gt;Officials&lt;/b&gt;" in options
+        assert "<b>" not in options and "<i>" not in options
