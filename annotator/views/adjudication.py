@@ -501,8 +501,11 @@ def _unit_view(screen: Screen, unit: Unit, number: int, status, signatures, gold
     by_coder: dict[int, list] = defaultdict(list)
     for version in unit.spans:
         by_coder[version.coder].append(version)
+    # Every coder made the same span with the same attributes and links: one row says it, so
+    # the other coders' rows are not built at all (most units of a settled document).
+    collapse = unit.agreed and not kinds and len(screen.coders) > 1
     rows = []
-    for index, coder in enumerate(screen.coders):
+    for index, coder in enumerate(screen.coders[:1] if collapse else screen.coders):
         versions = by_coder.get(coder, ())
         spans = []
         for version in versions:
@@ -538,14 +541,14 @@ def _unit_view(screen: Screen, unit: Unit, number: int, status, signatures, gold
                 "aligned": mark_safe(_aligned_html(text, unit, versions)),  # noqa: S308 - escaped
             }
         )
-    if unit.agreed and not kinds and len(rows) > 1:
-        # Every coder made the same span with the same attributes and links: one row says it.
+    if collapse:
+        count = len(screen.coders)
         rows = [
             {
                 **rows[0],
-                "name": f"All {len(rows)} coders",
-                "number": f"1–{len(rows)}",
-                "keys": " ".join(str(row["number"]) for row in rows),
+                "name": f"All {count} coders",
+                "number": f"1–{count}",
+                "keys": " ".join(str(number) for number in range(1, count + 1)),
             }
         ]
     gold = [screen.gold_by_id[pk] for pk in status.gold]
